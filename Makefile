@@ -1,0 +1,67 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# make            build the conformance suite (and fetch what it needs)
+# make conformance  run the suite in the testbed: KERNEL=6.1|6.12
+#                 IOMMU=intel|amd|virtio IMPL=upstream (KERNEL_IMAGE and
+#                 KERNEL_MODULES point it at any other kernel)
+# make check      every test: host-side checks, then the testbed matrix
+# make deps       install what is missing (needs root for apt-get)
+
+KERNEL ?= 6.1
+IOMMU ?= intel
+IMPL ?= upstream
+export KERNEL IOMMU IMPL
+
+# The lanes make check runs: kernel-iommu-impl.
+CHECK_LANES ?= 6.1-intel-upstream 6.12-intel-upstream
+
+KSFT_DIR := $(CURDIR)/.cache/kselftest
+
+all: deps conformance-build
+
+deps:
+	@tools/deps
+
+$(KSFT_DIR)/.extracted: | deps
+	@tools/kselftest-fetch >/dev/null
+
+conformance-build: $(KSFT_DIR)/.extracted
+	@$(MAKE) -s -C conformance KSFT_DIR=$(KSFT_DIR)
+
+conformance: all
+	@tools/testbed
+
+check: all check-host check-testbed-hang
+	@for lane in $(CHECK_LANES); do \
+		k=$${lane%%-*}; rest=$${lane#*-}; i=$${rest%%-*}; m=$${rest#*-}; \
+		echo "== lane $$lane"; \
+		KERNEL=$$k IOMMU=$$i IMPL=$$m tools/testbed || true; \
+	done
+	@echo "== all lanes"
+	@tools/report $(addprefix results/,$(CHECK_LANES))
+
+check-host:
+	@tools/selftest
+
+# A guest that hangs must be killed at the bound and reported, not hang CI.
+check-testbed-hang:
+	@echo "== testbed: a hung guest is killed and reported"
+	@if TIMEOUT=30 RESULTS=results/selftest-hang tools/testbed --hang \
+			>/dev/null 2>&1; then \
+		echo "FAIL: the hung guest was reported as a pass"; exit 1; fi
+	@jq -e '.guest | test("killed after the 30s bound")' \
+		results/selftest-hang/summary.json >/dev/null || \
+		{ echo "FAIL: the hang was not reported"; exit 1; }
+	@jq -e '[.tests[] | select(.name == "testbed" and .result == "fail")] | length == 1' \
+		results/selftest-hang/summary.json >/dev/null || \
+		{ echo "FAIL: the hang is not a failed test"; exit 1; }
+	@echo "ok: killed at the 30s bound and reported as a failed run"
+
+clean:
+	rm -rf build results
+
+distclean: clean
+	rm -rf .cache
+
+.PHONY: all deps conformance-build conformance check check-host \
+	check-testbed-hang clean distclean

@@ -1,0 +1,117 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * DMA mapping proven with real device DMA: QEMU's edu copies between its
+ * internal buffer and an IOVA, so what lands in (or stays out of) user memory
+ * is what the IOMMU let through.
+ */
+#include <string.h>
+#include <unistd.h>
+#include <sys/mman.h>
+
+#include "kselftest_harness.h"
+#include "vfio_util.h"
+
+#define PAGE		4096
+#define IOVA_SRC	0x100000ULL
+#define IOVA_DST	0x200000ULL
+
+FIXTURE(edu_dma) {
+	struct vt_pci_dev dev;
+	struct vt_handles h;
+	void *bar;
+	size_t bar_size;
+	unsigned char *src;	/* mapped at IOVA_SRC, holds a pattern */
+	unsigned char *dst;	/* mapped at IOVA_DST, zero */
+};
+
+FIXTURE_VARIANT(edu_dma) {
+	enum vt_edu_kind kind;
+	int nth;
+};
+
+FIXTURE_VARIANT_ADD(edu_dma, alone) {
+	.kind = VT_EDU_ALONE,
+};
+
+FIXTURE_VARIANT_ADD(edu_dma, shared_first) {
+	.kind = VT_EDU_SHARED,
+	.nth = 0,
+};
+
+FIXTURE_VARIANT_ADD(edu_dma, shared_second) {
+	.kind = VT_EDU_SHARED,
+	.nth = 1,
+};
+
+static void *page_alloc(void)
+{
+	return mmap(NULL, PAGE, PROT_READ | PROT_WRITE,
+		    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+}
+
+FIXTURE_SETUP(edu_dma)
+{
+	int i, ret;
+
+	if (vt_find_edu(variant->kind, variant->nth, &self->dev))
+		vt_skip_setup("no %s #%d", vt_edu_kind_name(variant->kind),
+			      variant->nth);
+	ret = vt_open_device(&self->dev, &self->h);
+	ASSERT_EQ(0, ret) TH_LOG("open %s: %s", self->dev.bdf, strerror(-ret));
+	ASSERT_EQ(0, vt_enable_bus_master(self->h.device));
+	self->bar = vt_mmap_bar(self->h.device, VFIO_PCI_BAR0_REGION_INDEX,
+				&self->bar_size);
+	ASSERT_NE(MAP_FAILED, self->bar);
+
+	self->src = page_alloc();
+	self->dst = page_alloc();
+	ASSERT_NE(MAP_FAILED, self->src);
+	ASSERT_NE(MAP_FAILED, self->dst);
+	for (i = 0; i < PAGE; i++)
+		self->src[i] = (unsigned char)(i * 7 + 3);
+	memset(self->dst, 0, PAGE);
+
+	ASSERT_EQ(0, vt_map_dma(self->h.container, self->src, IOVA_SRC, PAGE,
+				VFIO_DMA_MAP_FLAG_READ | VFIO_DMA_MAP_FLAG_WRITE));
+	ASSERT_EQ(0, vt_map_dma(self->h.container, self->dst, IOVA_DST, PAGE,
+				VFIO_DMA_MAP_FLAG_READ | VFIO_DMA_MAP_FLAG_WRITE));
+	/* Load the edu buffer from user memory through the IOMMU. */
+	ASSERT_EQ(0, edu_dma(self->bar, IOVA_SRC, EDU_DMA_BUF, PAGE, false));
+}
+
+FIXTURE_TEARDOWN(edu_dma)
+{
+	if (self->bar != MAP_FAILED)
+		munmap(self->bar, self->bar_size);
+	vt_close_device(&self->h);
+	munmap(self->src, PAGE);
+	munmap(self->dst, PAGE);
+}
+
+static bool all_zero(const unsigned char *p, size_t n)
+{
+	while (n--)
+		if (*p++)
+			return false;
+	return true;
+}
+
+TEST_F(edu_dma, round_trip_lands_in_mapped_iova)
+{
+	ASSERT_EQ(0, edu_dma(self->bar, EDU_DMA_BUF, IOVA_DST, PAGE, true));
+	ASSERT_EQ(0, memcmp(self->src, self->dst, PAGE));
+}
+
+TEST_F(edu_dma, dma_after_unmap_does_not_land)
+{
+	/* First prove the path works, then take the IOVA away. */
+	ASSERT_EQ(0, edu_dma(self->bar, EDU_DMA_BUF, IOVA_DST, PAGE, true));
+	ASSERT_EQ(0, memcmp(self->src, self->dst, PAGE));
+	ASSERT_EQ(PAGE, vt_unmap_dma(self->h.container, IOVA_DST, PAGE));
+	memset(self->dst, 0, PAGE);
+
+	ASSERT_EQ(0, edu_dma(self->bar, EDU_DMA_BUF, IOVA_DST, PAGE, true));
+	ASSERT_TRUE(all_zero(self->dst, PAGE));
+}
+
+TEST_HARNESS_MAIN

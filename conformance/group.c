@@ -1,0 +1,113 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Group: /dev/vfio/<group>, exclusivity, status, joining a container and
+ * handing out device fds. Every test runs on an edu alone in its group and
+ * on an edu that shares its group (behind a conventional PCI bridge).
+ */
+#include <fcntl.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "kselftest_harness.h"
+#include "vfio_util.h"
+
+FIXTURE(group) {
+	struct vt_pci_dev dev;
+	int container;
+	int group;
+};
+
+FIXTURE_VARIANT(group) {
+	enum vt_edu_kind kind;
+};
+
+FIXTURE_VARIANT_ADD(group, alone) {
+	.kind = VT_EDU_ALONE,
+};
+
+FIXTURE_VARIANT_ADD(group, shared) {
+	.kind = VT_EDU_SHARED,
+};
+
+FIXTURE_SETUP(group)
+{
+	if (vt_find_edu(variant->kind, 0, &self->dev))
+		vt_skip_setup("no %s", vt_edu_kind_name(variant->kind));
+	self->container = vt_open_container();
+	ASSERT_LE(0, self->container);
+	self->group = vt_open_group(self->dev.group);
+	ASSERT_LE(0, self->group) TH_LOG("open group %d of %s: %s",
+		self->dev.group, self->dev.bdf, strerror(-self->group));
+}
+
+FIXTURE_TEARDOWN(group)
+{
+	close(self->group);
+	close(self->container);
+}
+
+static void group_status(struct __test_metadata *_metadata, int fd,
+			 __u32 *flags)
+{
+	struct vfio_group_status status = { .argsz = sizeof(status) };
+
+	vt_ioctl_ok(fd, VFIO_GROUP_GET_STATUS, &status);
+	*flags = status.flags;
+}
+
+TEST_F(group, second_open_is_busy)
+{
+	ASSERT_EQ(-EBUSY, vt_open_group(self->dev.group));
+}
+
+TEST_F(group, status_viable_before_set_container)
+{
+	__u32 flags;
+
+	group_status(_metadata, self->group, &flags);
+	ASSERT_EQ((__u32)VFIO_GROUP_FLAGS_VIABLE, flags);
+}
+
+TEST_F(group, status_container_set_after_set_container)
+{
+	__u32 flags;
+
+	vt_ioctl_ok(self->group, VFIO_GROUP_SET_CONTAINER, &self->container);
+	group_status(_metadata, self->group, &flags);
+	ASSERT_EQ((__u32)(VFIO_GROUP_FLAGS_VIABLE |
+			  VFIO_GROUP_FLAGS_CONTAINER_SET), flags);
+}
+
+TEST_F(group, set_iommu_type1v2_after_set_container)
+{
+	vt_ioctl_ok(self->group, VFIO_GROUP_SET_CONTAINER, &self->container);
+	vt_ioctl_ok(self->container, VFIO_SET_IOMMU, VFIO_TYPE1v2_IOMMU);
+}
+
+TEST_F(group, get_device_fd_by_name)
+{
+	int device;
+
+	vt_ioctl_ok(self->group, VFIO_GROUP_SET_CONTAINER, &self->container);
+	vt_ioctl_ok(self->container, VFIO_SET_IOMMU, VFIO_TYPE1v2_IOMMU);
+	device = ioctl(self->group, VFIO_GROUP_GET_DEVICE_FD, self->dev.bdf);
+	ASSERT_LE(0, device) TH_LOG("GET_DEVICE_FD %s: %s", self->dev.bdf,
+				    strerror(errno));
+	close(device);
+}
+
+TEST_F(group, get_device_fd_unknown_name_is_refused)
+{
+	vt_ioctl_ok(self->group, VFIO_GROUP_SET_CONTAINER, &self->container);
+	vt_ioctl_ok(self->container, VFIO_SET_IOMMU, VFIO_TYPE1v2_IOMMU);
+	vt_ioctl_err(ENODEV, self->group, VFIO_GROUP_GET_DEVICE_FD,
+		     "0000:ff:1f.7");
+}
+
+TEST_F(group, get_device_fd_without_container_is_refused)
+{
+	vt_ioctl_err(EINVAL, self->group, VFIO_GROUP_GET_DEVICE_FD,
+		     self->dev.bdf);
+}
+
+TEST_HARNESS_MAIN

@@ -1,0 +1,417 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Helpers shared by the conformance tests. They return a value or -errno and
+ * never assert: the tests decide what a failure means.
+ */
+#include <dirent.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <sys/mman.h>
+
+#include "vfio_util.h"
+
+static int read_hex(const char *path, unsigned int *val)
+{
+	FILE *f = fopen(path, "r");
+	int ok;
+
+	if (!f)
+		return -errno;
+	ok = fscanf(f, "%x", val) == 1;
+	fclose(f);
+	return ok ? 0 : -EINVAL;
+}
+
+static int device_group(const char *bdf)
+{
+	char path[PATH_MAX], link[PATH_MAX];
+	const char *base;
+	ssize_t n;
+
+	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/iommu_group", bdf);
+	n = readlink(path, link, sizeof(link) - 1);
+	if (n < 0)
+		return -1;
+	link[n] = '\0';
+	base = strrchr(link, '/');
+	return atoi(base ? base + 1 : link);
+}
+
+static int cmp_bdf(const void *a, const void *b)
+{
+	return strcmp(((const struct vt_pci_dev *)a)->bdf,
+		      ((const struct vt_pci_dev *)b)->bdf);
+}
+
+/**
+ * vt_find_pci() - list PCI devices with one vendor and device ID
+ * Return: the number found (at most @max), sorted by address, or -errno.
+ */
+int vt_find_pci(unsigned int vendor, unsigned int device,
+		struct vt_pci_dev *out, int max)
+{
+	DIR *dir = opendir("/sys/bus/pci/devices");
+	struct dirent *de;
+	int n = 0;
+
+	if (!dir)
+		return -errno;
+	while ((de = readdir(dir)) && n < max) {
+		char path[PATH_MAX];
+		unsigned int v, d;
+
+		if (de->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/vendor",
+			 de->d_name);
+		if (read_hex(path, &v) || v != vendor)
+			continue;
+		snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/device",
+			 de->d_name);
+		if (read_hex(path, &d) || d != device)
+			continue;
+		if (strlen(de->d_name) >= sizeof(out[n].bdf))
+			continue;
+		strcpy(out[n].bdf, de->d_name);
+		out[n].vendor = v;
+		out[n].device = d;
+		out[n].group = device_group(de->d_name);
+		n++;
+	}
+	closedir(dir);
+	qsort(out, n, sizeof(*out), cmp_bdf);
+	return n;
+}
+
+/**
+ * vt_group_device_count() - number of devices in an IOMMU group
+ * Return: the count from /sys/kernel/iommu_groups/N/devices, or -errno.
+ */
+int vt_group_device_count(int group)
+{
+	char path[PATH_MAX];
+	struct dirent *de;
+	DIR *dir;
+	int n = 0;
+
+	snprintf(path, sizeof(path), "/sys/kernel/iommu_groups/%d/devices", group);
+	dir = opendir(path);
+	if (!dir)
+		return -errno;
+	while ((de = readdir(dir)))
+		if (de->d_name[0] != '.')
+			n++;
+	closedir(dir);
+	return n;
+}
+
+/**
+ * vt_group_has_node() - whether /dev/vfio/<group> exists
+ */
+bool vt_group_has_node(int group)
+{
+	char path[64];
+
+	snprintf(path, sizeof(path), "/dev/vfio/%d", group);
+	return access(path, F_OK) == 0;
+}
+
+static int edus_in_group(const struct vt_pci_dev *edu, int n, int group)
+{
+	int i, count = 0;
+
+	for (i = 0; i < n; i++)
+		count += edu[i].group == group;
+	return count;
+}
+
+/**
+ * vt_find_edu() - find the @nth edu device of one kind
+ * @kind: VT_EDU_ALONE for an edu alone in its IOMMU group, VT_EDU_SHARED for
+ *	an edu whose group holds another edu (behind a conventional bridge).
+ * Return: 0 and fills @out, or -ENODEV when there is no such device.
+ */
+int vt_find_edu(enum vt_edu_kind kind, int nth, struct vt_pci_dev *out)
+{
+	struct vt_pci_dev edu[VT_MAX_DEVICES];
+	int i, n;
+
+	n = vt_find_pci(EDU_VENDOR, EDU_DEVICE, edu, VT_MAX_DEVICES);
+	for (i = 0; i < n; i++) {
+		bool alone;
+
+		if (edu[i].group < 0)
+			continue;
+		alone = vt_group_device_count(edu[i].group) == 1;
+		if (kind == VT_EDU_ALONE && !alone)
+			continue;
+		if (kind == VT_EDU_SHARED &&
+		    edus_in_group(edu, n, edu[i].group) < 2)
+			continue;
+		if (nth-- == 0) {
+			*out = edu[i];
+			return 0;
+		}
+	}
+	return -ENODEV;
+}
+
+/**
+ * vt_edu_kind_name() - printable name of an edu kind, for skip messages
+ */
+const char *vt_edu_kind_name(enum vt_edu_kind kind)
+{
+	return kind == VT_EDU_ALONE ? "edu alone in its group" :
+				      "edu sharing its group";
+}
+
+/**
+ * vt_open_container() - open /dev/vfio/vfio
+ * Return: the fd or -errno.
+ */
+int vt_open_container(void)
+{
+	int fd = open(VT_CONTAINER_PATH, O_RDWR | O_CLOEXEC);
+
+	return fd < 0 ? -errno : fd;
+}
+
+/**
+ * vt_open_group() - open /dev/vfio/<group>
+ * Return: the fd or -errno.
+ */
+int vt_open_group(int group)
+{
+	char path[64];
+	int fd;
+
+	snprintf(path, sizeof(path), "/dev/vfio/%d", group);
+	fd = open(path, O_RDWR | O_CLOEXEC);
+	return fd < 0 ? -errno : fd;
+}
+
+/**
+ * vt_open_device() - container, group and device fd of one device, in use
+ *
+ * Opens the container and the device's group, attaches the group
+ * (SET_CONTAINER), selects type1v2 (SET_IOMMU) and gets the device fd.
+ * Return: 0 with every fd in @h, or -errno with none open.
+ */
+int vt_open_device(const struct vt_pci_dev *dev, struct vt_handles *h)
+{
+	int ret;
+
+	h->container = vt_open_container();
+	if (h->container < 0)
+		return h->container;
+	h->group = vt_open_group(dev->group);
+	if (h->group < 0) {
+		ret = h->group;
+		goto err_close_container;
+	}
+	if (ioctl(h->group, VFIO_GROUP_SET_CONTAINER, &h->container) ||
+	    ioctl(h->container, VFIO_SET_IOMMU, VFIO_TYPE1v2_IOMMU)) {
+		ret = -errno;
+		goto err_close_group;
+	}
+	h->device = ioctl(h->group, VFIO_GROUP_GET_DEVICE_FD, dev->bdf);
+	if (h->device < 0) {
+		ret = -errno;
+		goto err_close_group;
+	}
+	return 0;
+
+err_close_group:
+	close(h->group);
+err_close_container:
+	close(h->container);
+	h->container = h->group = h->device = -1;
+	return ret;
+}
+
+/**
+ * vt_close_device() - close what vt_open_device() opened, device fd first
+ */
+void vt_close_device(struct vt_handles *h)
+{
+	if (h->device >= 0)
+		close(h->device);
+	if (h->group >= 0)
+		close(h->group);
+	if (h->container >= 0)
+		close(h->container);
+	h->container = h->group = h->device = -1;
+}
+
+/**
+ * vt_region_info() - VFIO_DEVICE_GET_REGION_INFO for one region index
+ * Return: 0 or -errno.
+ */
+int vt_region_info(int device, unsigned int index,
+		   struct vfio_region_info *info)
+{
+	memset(info, 0, sizeof(*info));
+	info->argsz = sizeof(*info);
+	info->index = index;
+	return ioctl(device, VFIO_DEVICE_GET_REGION_INFO, info) ? -errno : 0;
+}
+
+static int config_offset(int device, off_t *off)
+{
+	struct vfio_region_info info;
+	int ret = vt_region_info(device, VFIO_PCI_CONFIG_REGION_INDEX, &info);
+
+	if (!ret)
+		*off = info.offset;
+	return ret;
+}
+
+/**
+ * vt_config_read16() - read a 16-bit field of PCI config space
+ * Return: 0 or -errno.
+ */
+int vt_config_read16(int device, unsigned int off, uint16_t *val)
+{
+	off_t base;
+	int ret = config_offset(device, &base);
+
+	if (ret)
+		return ret;
+	if (pread(device, val, sizeof(*val), base + off) != sizeof(*val))
+		return -EIO;
+	return 0;
+}
+
+/**
+ * vt_config_write16() - write a 16-bit field of PCI config space
+ * Return: 0 or -errno.
+ */
+int vt_config_write16(int device, unsigned int off, uint16_t val)
+{
+	off_t base;
+	int ret = config_offset(device, &base);
+
+	if (ret)
+		return ret;
+	if (pwrite(device, &val, sizeof(val), base + off) != sizeof(val))
+		return -EIO;
+	return 0;
+}
+
+/**
+ * vt_enable_bus_master() - set the bus-master bit of the PCI command register
+ * A device does no DMA without it.
+ * Return: 0 or -errno.
+ */
+int vt_enable_bus_master(int device)
+{
+	uint16_t cmd;
+	int ret = vt_config_read16(device, PCI_COMMAND_OFFSET, &cmd);
+
+	if (ret)
+		return ret;
+	return vt_config_write16(device, PCI_COMMAND_OFFSET,
+				 cmd | PCI_COMMAND_MASTER_BIT);
+}
+
+/**
+ * vt_mmap_bar() - mmap a whole BAR region of a device fd
+ * Return: the mapping (size in @size) or MAP_FAILED with errno set.
+ */
+void *vt_mmap_bar(int device, unsigned int index, size_t *size)
+{
+	struct vfio_region_info info;
+	int ret = vt_region_info(device, index, &info);
+
+	if (ret) {
+		errno = -ret;
+		return MAP_FAILED;
+	}
+	*size = info.size;
+	return mmap(NULL, info.size, PROT_READ | PROT_WRITE, MAP_SHARED,
+		    device, info.offset);
+}
+
+/**
+ * vt_map_dma() - VFIO_IOMMU_MAP_DMA of one user range
+ * Return: 0 or -errno.
+ */
+int vt_map_dma(int container, void *vaddr, uint64_t iova, uint64_t size,
+	       uint32_t flags)
+{
+	struct vfio_iommu_type1_dma_map map = {
+		.argsz = sizeof(map),
+		.flags = flags,
+		.vaddr = (uintptr_t)vaddr,
+		.iova = iova,
+		.size = size,
+	};
+
+	return ioctl(container, VFIO_IOMMU_MAP_DMA, &map) ? -errno : 0;
+}
+
+/**
+ * vt_unmap_dma() - VFIO_IOMMU_UNMAP_DMA of one IOVA range
+ * Return: the number of bytes unmapped, or -errno.
+ */
+int vt_unmap_dma(int container, uint64_t iova, uint64_t size)
+{
+	struct vfio_iommu_type1_dma_unmap unmap = {
+		.argsz = sizeof(unmap),
+		.iova = iova,
+		.size = size,
+	};
+
+	if (ioctl(container, VFIO_IOMMU_UNMAP_DMA, &unmap))
+		return -errno;
+	return (int)unmap.size;
+}
+
+/** edu_read32() - read a 32-bit edu register through the BAR0 mapping */
+uint32_t edu_read32(volatile void *bar, unsigned int reg)
+{
+	return *(volatile uint32_t *)((volatile char *)bar + reg);
+}
+
+/** edu_write32() - write a 32-bit edu register through the BAR0 mapping */
+void edu_write32(volatile void *bar, unsigned int reg, uint32_t val)
+{
+	*(volatile uint32_t *)((volatile char *)bar + reg) = val;
+}
+
+static void edu_write64(volatile void *bar, unsigned int reg, uint64_t val)
+{
+	*(volatile uint64_t *)((volatile char *)bar + reg) = val;
+}
+
+/**
+ * edu_dma() - run one edu DMA transfer and wait for it to finish
+ * @to_ram: true for edu buffer -> RAM (a device write), false for RAM -> edu.
+ *
+ * The edu-side address must lie in [EDU_DMA_BUF, EDU_DMA_BUF + 4096): QEMU
+ * aborts the whole machine otherwise. The transfer runs from a 100 ms timer.
+ * Return: 0 when the command register reports completion, -ETIMEDOUT.
+ */
+int edu_dma(volatile void *bar, uint64_t src, uint64_t dst, uint32_t count,
+	    bool to_ram)
+{
+	struct timespec delay = { .tv_nsec = 1000 * 1000 };
+	int i;
+
+	edu_write64(bar, EDU_REG_DMA_SRC, src);
+	edu_write64(bar, EDU_REG_DMA_DST, dst);
+	edu_write64(bar, EDU_REG_DMA_COUNT, count);
+	edu_write64(bar, EDU_REG_DMA_CMD,
+		    EDU_DMA_CMD_START | (to_ram ? EDU_DMA_CMD_TO_RAM : 0));
+	for (i = 0; i < 10000; i++) {
+		if (!(edu_read32(bar, EDU_REG_DMA_CMD) & EDU_DMA_CMD_START))
+			return 0;
+		nanosleep(&delay, NULL);
+	}
+	return -ETIMEDOUT;
+}

@@ -1,0 +1,111 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Helpers shared by the VFIO group/container conformance tests: finding the
+ * test devices in sysfs, opening the three kinds of fd, and driving QEMU's
+ * "edu" device (identification, liveness and DMA registers).
+ */
+#ifndef VFIO_UTIL_H
+#define VFIO_UTIL_H
+
+#include <errno.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <sys/ioctl.h>
+#include <linux/vfio.h>
+
+#define VT_CONTAINER_PATH	"/dev/vfio/vfio"
+#define VT_MAX_DEVICES		64
+
+/* QEMU's edu device (docs/specs/edu.rst): PCI ID and BAR0 register map. */
+#define EDU_VENDOR		0x1234
+#define EDU_DEVICE		0x11e8
+#define EDU_REG_IDENT		0x00	/* 0xRRrr00ed: major RR, minor rr */
+#define EDU_REG_LIVENESS	0x04	/* reads back the bitwise inverse */
+#define EDU_REG_DMA_SRC		0x80
+#define EDU_REG_DMA_DST		0x88
+#define EDU_REG_DMA_COUNT	0x90
+#define EDU_REG_DMA_CMD		0x98
+#define EDU_DMA_CMD_START	0x1
+#define EDU_DMA_CMD_TO_RAM	0x2	/* direction: edu buffer -> RAM */
+#define EDU_DMA_BUF		0x40000	/* edu-side DMA buffer address */
+#define EDU_DMA_BUF_SIZE	4096
+#define EDU_DMA_MASK		((1ULL << 28) - 1) /* edu masks DMA addresses */
+#define EDU_IDENT_LOW_BYTE	0xed
+
+#define PCI_COMMAND_OFFSET	0x04
+#define PCI_COMMAND_MASTER_BIT	0x4
+
+/* What a test needs of a device: where it is and which group holds it. */
+struct vt_pci_dev {
+	char bdf[32];		/* e.g. "0000:01:00.0" */
+	unsigned int vendor;
+	unsigned int device;
+	int group;		/* IOMMU group number, -1 if none */
+};
+
+/* Which edu a test wants. */
+enum vt_edu_kind {
+	VT_EDU_ALONE,		/* the only device of its IOMMU group */
+	VT_EDU_SHARED,		/* shares its group with another edu */
+};
+
+int vt_find_pci(unsigned int vendor, unsigned int device,
+		struct vt_pci_dev *out, int max);
+int vt_find_edu(enum vt_edu_kind kind, int nth, struct vt_pci_dev *out);
+int vt_group_device_count(int group);
+bool vt_group_has_node(int group);
+const char *vt_edu_kind_name(enum vt_edu_kind kind);
+
+/* The fds of one device in use: container, group and device. */
+struct vt_handles {
+	int container;
+	int group;
+	int device;
+};
+
+int vt_open_container(void);
+int vt_open_device(const struct vt_pci_dev *dev, struct vt_handles *h);
+void vt_close_device(struct vt_handles *h);
+int vt_open_group(int group);
+int vt_region_info(int device, unsigned int index,
+		   struct vfio_region_info *info);
+int vt_config_read16(int device, unsigned int off, uint16_t *val);
+int vt_config_write16(int device, unsigned int off, uint16_t val);
+int vt_enable_bus_master(int device);
+void *vt_mmap_bar(int device, unsigned int index, size_t *size);
+
+int vt_map_dma(int container, void *vaddr, uint64_t iova, uint64_t size,
+	       uint32_t flags);
+int vt_unmap_dma(int container, uint64_t iova, uint64_t size);
+
+uint32_t edu_read32(volatile void *bar, unsigned int reg);
+void edu_write32(volatile void *bar, unsigned int reg, uint32_t val);
+int edu_dma(volatile void *bar, uint64_t src, uint64_t dst, uint32_t count,
+	    bool to_ram);
+
+/*
+ * Skip from a FIXTURE_SETUP so that the test body does not run: the
+ * harness's own ASSERT bail-out path (older harnesses run the body after a
+ * plain SKIP(return) in the setup). The setup must not hold resources then.
+ */
+#define vt_skip_setup(fmt, ...) \
+	SKIP(longjmp(_metadata->env, 1), fmt, ##__VA_ARGS__)
+
+/*
+ * The errno-checking pattern of the iommufd selftests: a call that must
+ * succeed, and a call that must fail with exactly one errno.
+ */
+#define vt_ioctl_ok(fd, req, arg) \
+	ASSERT_EQ(0, ioctl((fd), (req), (arg))) \
+		TH_LOG("%s failed: %s", #req, strerror(errno))
+
+#define vt_ioctl_err(err, fd, req, arg) do { \
+	errno = 0; \
+	ASSERT_EQ(-1, ioctl((fd), (req), (arg))); \
+	ASSERT_EQ((err), errno) TH_LOG("%s: want errno %d (%s), got %d (%s)", \
+		#req, (err), strerror(err), errno, strerror(errno)); \
+} while (0)
+
+#endif /* VFIO_UTIL_H */
