@@ -393,8 +393,9 @@ static void edu_write64(volatile void *bar, unsigned int reg, uint64_t val)
  * edu_dma() - run one edu DMA transfer and wait for it to finish
  * @to_ram: true for edu buffer -> RAM (a device write), false for RAM -> edu.
  *
- * The edu-side address must lie in [EDU_DMA_BUF, EDU_DMA_BUF + 4096): QEMU
- * aborts the whole machine otherwise. The transfer runs from a 100 ms timer.
+ * The edu-side range must lie inside [EDU_DMA_BUF, EDU_DMA_BUF + 4096), and
+ * with QEMU 7.2 end before the buffer's end: QEMU aborts the whole machine
+ * otherwise. The transfer runs from a 100 ms timer.
  * Return: 0 when the command register reports completion, -ETIMEDOUT.
  */
 int edu_dma(volatile void *bar, uint64_t src, uint64_t dst, uint32_t count,
