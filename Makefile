@@ -4,6 +4,7 @@
 # make conformance  run the suite in the testbed: KERNEL=6.1|6.12
 #                 IOMMU=intel|amd|virtio IMPL=upstream (KERNEL_IMAGE and
 #                 KERNEL_MODULES point it at any other kernel)
+# make spec       the specification: build/spec/vfio-groups.html, man pages
 # make check      every test: host-side checks, then the testbed matrix
 # make deps       install what is missing (needs root for apt-get)
 
@@ -25,8 +26,13 @@ deps:
 $(KSFT_DIR)/.extracted: | deps
 	@tools/kselftest-fetch >/dev/null
 
-conformance-build: $(KSFT_DIR)/.extracted
+conformance-build: $(KSFT_DIR)/.extracted build/examples/vfio-example
 	@$(MAKE) -s -C conformance KSFT_DIR=$(KSFT_DIR)
+
+# The spec's worked example: the testbed runs it, so it cannot rot.
+build/examples/vfio-example: spec/example/vfio-example.c
+	@mkdir -p $(@D)
+	$(CC) -Wall -Wextra -Werror -O2 -static -o $@ $<
 
 conformance: all
 	@tools/testbed
@@ -40,8 +46,17 @@ check: all check-host check-testbed-hang
 	@echo "== all lanes"
 	@tools/report $(addprefix results/,$(CHECK_LANES))
 
-check-host:
+check-host: spec
+	@echo "== host: tools"
 	@tools/selftest
+	@echo "== host: ABI of uapi/vfio_groups.h against the kernels' <linux/vfio.h>"
+	@tools/abi-check
+	@tools/abi-check --self-test
+	@echo "== host: requirement traceability"
+	@tools/trace
+
+spec: deps
+	@tools/spec-build
 
 # A guest that hangs must be killed at the bound and reported, not hang CI.
 check-testbed-hang:
@@ -63,5 +78,5 @@ clean:
 distclean: clean
 	rm -rf .cache
 
-.PHONY: all deps conformance-build conformance check check-host \
+.PHONY: all deps conformance-build conformance check check-host spec \
 	check-testbed-hang clean distclean

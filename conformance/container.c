@@ -5,6 +5,8 @@
 #include <fcntl.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
 
 #include "kselftest_harness.h"
 #include "vfio_util.h"
@@ -25,24 +27,52 @@ FIXTURE_TEARDOWN(container)
 	close(self->fd);
 }
 
+/* SPEC: CONT-1 */
 TEST_F(container, reports_api_version)
 {
 	ASSERT_EQ(VFIO_API_VERSION, ioctl(self->fd, VFIO_GET_API_VERSION));
 }
 
+/* SPEC: CONT-2 CONT-3 CONT-4 */
 TEST_F(container, supports_type1v2_extension)
 {
 	ASSERT_EQ(1, ioctl(self->fd, VFIO_CHECK_EXTENSION, VFIO_TYPE1v2_IOMMU));
 }
 
+/* SPEC: CONT-2 */
 TEST_F(container, unknown_extension_is_unsupported)
 {
 	ASSERT_EQ(0, ioctl(self->fd, VFIO_CHECK_EXTENSION, 0x7fff));
 }
 
+/* SPEC: CONT-5 */
 TEST_F(container, set_iommu_without_group_is_refused)
 {
 	vt_ioctl_err(EINVAL, self->fd, VFIO_SET_IOMMU, VFIO_TYPE1v2_IOMMU);
+}
+
+/* SPEC: CONT-9 */
+TEST_F(container, map_dma_before_set_iommu_is_refused)
+{
+	struct vfio_iommu_type1_dma_map map = {
+		.argsz = sizeof(map),
+		.flags = VFIO_DMA_MAP_FLAG_READ,
+		.iova = 0x100000,
+		.size = 4096,
+	};
+
+	vt_ioctl_err(EINVAL, self->fd, VFIO_IOMMU_MAP_DMA, &map);
+}
+
+/* SPEC: MODEL-4 SEC-4 */
+TEST_F(container, node_is_misc_10_196)
+{
+	struct stat st;
+
+	ASSERT_EQ(0, fstat(self->fd, &st));
+	ASSERT_TRUE(S_ISCHR(st.st_mode));
+	ASSERT_EQ(10u, major(st.st_rdev));
+	ASSERT_EQ(196u, minor(st.st_rdev));
 }
 
 TEST_HARNESS_MAIN

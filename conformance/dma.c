@@ -102,6 +102,7 @@ static bool all_zero(const unsigned char *p, size_t n)
 	return true;
 }
 
+/* SPEC: DMA-4 CFG-3 MODEL-6 */
 TEST_F(edu_dma, round_trip_lands_in_mapped_iova)
 {
 	ASSERT_EQ(0, edu_dma(self->bar, EDU_DMA_BUF, IOVA_DST, DMA_LEN, true));
@@ -109,6 +110,7 @@ TEST_F(edu_dma, round_trip_lands_in_mapped_iova)
 	ASSERT_TRUE(all_zero(self->dst + DMA_LEN, PAGE - DMA_LEN));
 }
 
+/* SPEC: DMA-14 DMA-16 DMA-21 */
 TEST_F(edu_dma, dma_after_unmap_does_not_land)
 {
 	/* First prove the path works, then take the IOVA away. */

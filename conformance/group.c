@@ -55,11 +55,13 @@ static void group_status(struct __test_metadata *_metadata, int fd,
 	*flags = status.flags;
 }
 
+/* SPEC: GROUP-1 */
 TEST_F(group, second_open_is_busy)
 {
 	ASSERT_EQ(-EBUSY, vt_open_group(self->dev.group));
 }
 
+/* SPEC: GROUP-4 GROUP-5 BIND-2 BIND-7 */
 TEST_F(group, status_viable_before_set_container)
 {
 	__u32 flags;
@@ -68,6 +70,7 @@ TEST_F(group, status_viable_before_set_container)
 	ASSERT_EQ((__u32)VFIO_GROUP_FLAGS_VIABLE, flags);
 }
 
+/* SPEC: GROUP-5 GROUP-8 */
 TEST_F(group, status_container_set_after_set_container)
 {
 	__u32 flags;
@@ -78,12 +81,14 @@ TEST_F(group, status_container_set_after_set_container)
 			  VFIO_GROUP_FLAGS_CONTAINER_SET), flags);
 }
 
+/* SPEC: CONT-4 GROUP-8 */
 TEST_F(group, set_iommu_type1v2_after_set_container)
 {
 	vt_ioctl_ok(self->group, VFIO_GROUP_SET_CONTAINER, &self->container);
 	vt_ioctl_ok(self->container, VFIO_SET_IOMMU, VFIO_TYPE1v2_IOMMU);
 }
 
+/* SPEC: GROUP-18 */
 TEST_F(group, get_device_fd_by_name)
 {
 	int device;
@@ -96,6 +101,7 @@ TEST_F(group, get_device_fd_by_name)
 	close(device);
 }
 
+/* SPEC: GROUP-20 */
 TEST_F(group, get_device_fd_unknown_name_is_refused)
 {
 	vt_ioctl_ok(self->group, VFIO_GROUP_SET_CONTAINER, &self->container);
@@ -104,10 +110,121 @@ TEST_F(group, get_device_fd_unknown_name_is_refused)
 		     "0000:ff:1f.7");
 }
 
+/* SPEC: GROUP-19 */
 TEST_F(group, get_device_fd_without_container_is_refused)
 {
 	vt_ioctl_err(EINVAL, self->group, VFIO_GROUP_GET_DEVICE_FD,
 		     self->dev.bdf);
+}
+
+/* SPEC: GROUP-2 */
+TEST_F(group, reopen_after_close_succeeds)
+{
+	int fd;
+
+	close(self->group);
+	fd = vt_open_group(self->dev.group);
+	ASSERT_LE(0, fd) TH_LOG("reopen: %s", strerror(-fd));
+	self->group = fd;
+}
+
+/* SPEC: GROUP-6 COMPAT-1 */
+TEST_F(group, status_short_argsz_is_refused)
+{
+	struct vfio_group_status status = { .argsz = 4 };
+
+	vt_ioctl_err(EINVAL, self->group, VFIO_GROUP_GET_STATUS, &status);
+}
+
+/* SPEC: GROUP-10 */
+TEST_F(group, set_container_twice_is_refused)
+{
+	int other = vt_open_container();
+
+	ASSERT_LE(0, other);
+	vt_ioctl_ok(self->group, VFIO_GROUP_SET_CONTAINER, &self->container);
+	vt_ioctl_err(EINVAL, self->group, VFIO_GROUP_SET_CONTAINER, &other);
+	close(other);
+}
+
+/* SPEC: GROUP-11 */
+TEST_F(group, set_container_closed_fd_is_refused)
+{
+	int bad = -1;
+
+	vt_ioctl_err(EBADF, self->group, VFIO_GROUP_SET_CONTAINER, &bad);
+}
+
+/* SPEC: GROUP-11 */
+TEST_F(group, set_container_non_container_fd_is_refused)
+{
+	vt_ioctl_err(EINVAL, self->group, VFIO_GROUP_SET_CONTAINER, &self->group);
+}
+
+/* SPEC: GROUP-12 COMPAT-6 */
+TEST_F(group, set_container_bad_pointer_faults)
+{
+	vt_ioctl_err(EFAULT, self->group, VFIO_GROUP_SET_CONTAINER, (void *)8);
+}
+
+/* SPEC: GROUP-14 GROUP-15 */
+TEST_F(group, unset_container_detaches_once)
+{
+	__u32 flags;
+
+	vt_ioctl_ok(self->group, VFIO_GROUP_SET_CONTAINER, &self->container);
+	vt_ioctl_ok(self->group, VFIO_GROUP_UNSET_CONTAINER, NULL);
+	group_status(_metadata, self->group, &flags);
+	ASSERT_EQ((__u32)VFIO_GROUP_FLAGS_VIABLE, flags);
+	vt_ioctl_err(EINVAL, self->group, VFIO_GROUP_UNSET_CONTAINER, NULL);
+}
+
+/* SPEC: GROUP-16 */
+TEST_F(group, unset_container_with_open_device_is_busy)
+{
+	int device;
+
+	vt_ioctl_ok(self->group, VFIO_GROUP_SET_CONTAINER, &self->container);
+	vt_ioctl_ok(self->container, VFIO_SET_IOMMU, VFIO_TYPE1v2_IOMMU);
+	device = ioctl(self->group, VFIO_GROUP_GET_DEVICE_FD, self->dev.bdf);
+	ASSERT_LE(0, device);
+	vt_ioctl_err(EBUSY, self->group, VFIO_GROUP_UNSET_CONTAINER, NULL);
+	close(device);
+}
+
+/* SPEC: GROUP-21 COMPAT-6 */
+TEST_F(group, get_device_fd_bad_pointer_faults)
+{
+	vt_ioctl_ok(self->group, VFIO_GROUP_SET_CONTAINER, &self->container);
+	vt_ioctl_ok(self->container, VFIO_SET_IOMMU, VFIO_TYPE1v2_IOMMU);
+	vt_ioctl_err(EFAULT, self->group, VFIO_GROUP_GET_DEVICE_FD, (void *)8);
+}
+
+/* SPEC: CONT-7 */
+TEST_F(group, set_iommu_unknown_model_is_refused)
+{
+	vt_ioctl_ok(self->group, VFIO_GROUP_SET_CONTAINER, &self->container);
+	vt_ioctl_err(ENODEV, self->container, VFIO_SET_IOMMU, 0x7fff);
+	vt_ioctl_ok(self->container, VFIO_SET_IOMMU, VFIO_TYPE1v2_IOMMU);
+}
+
+/* SPEC: CONT-6 */
+TEST_F(group, set_iommu_twice_is_refused)
+{
+	vt_ioctl_ok(self->group, VFIO_GROUP_SET_CONTAINER, &self->container);
+	vt_ioctl_ok(self->container, VFIO_SET_IOMMU, VFIO_TYPE1v2_IOMMU);
+	vt_ioctl_err(EINVAL, self->container, VFIO_SET_IOMMU, VFIO_TYPE1v2_IOMMU);
+}
+
+/* SPEC: DMA-4 CONT-11 */
+TEST_F(group, last_group_leaving_drops_iommu_model)
+{
+	vt_ioctl_ok(self->group, VFIO_GROUP_SET_CONTAINER, &self->container);
+	vt_ioctl_ok(self->container, VFIO_SET_IOMMU, VFIO_TYPE1v2_IOMMU);
+	vt_ioctl_ok(self->group, VFIO_GROUP_UNSET_CONTAINER, NULL);
+	vt_ioctl_ok(self->group, VFIO_GROUP_SET_CONTAINER, &self->container);
+	/* The container has no model again: it can (and must) be set anew. */
+	vt_ioctl_ok(self->container, VFIO_SET_IOMMU, VFIO_TYPE1v2_IOMMU);
 }
 
 TEST_HARNESS_MAIN

@@ -10,6 +10,7 @@
 #include "kselftest_harness.h"
 #include "vfio_util.h"
 
+/* SPEC: MODEL-3 BIND-4 */
 TEST(bridged_edus_share_one_group)
 {
 	struct vt_pci_dev a, b;
@@ -21,6 +22,7 @@ TEST(bridged_edus_share_one_group)
 	ASSERT_LE(2, vt_group_device_count(a.group));
 }
 
+/* SPEC: MODEL-3 */
 TEST(root_port_edu_is_alone_in_its_group)
 {
 	struct vt_pci_dev edu;
@@ -30,6 +32,7 @@ TEST(root_port_edu_is_alone_in_its_group)
 	ASSERT_EQ(1, vt_group_device_count(edu.group));
 }
 
+/* SPEC: MODEL-1 */
 TEST(every_edu_has_an_iommu_group)
 {
 	struct vt_pci_dev edu[VT_MAX_DEVICES];
@@ -42,6 +45,7 @@ TEST(every_edu_has_an_iommu_group)
 						  edu[i].bdf);
 }
 
+/* SPEC: MODEL-1 */
 TEST(group_node_exists_for_bound_group)
 {
 	struct vt_pci_dev edu[VT_MAX_DEVICES];

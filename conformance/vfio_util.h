@@ -19,8 +19,8 @@
 #define VT_MAX_DEVICES		64
 
 /* QEMU's edu device (docs/specs/edu.rst): PCI ID and BAR0 register map. */
-#define EDU_VENDOR		0x1234
-#define EDU_DEVICE		0x11e8
+#define EDU_VENDOR		0x1234u
+#define EDU_DEVICE		0x11e8u
 #define EDU_REG_IDENT		0x00	/* 0xRRrr00ed: major RR, minor rr */
 #define EDU_REG_LIVENESS	0x04	/* reads back the bitwise inverse */
 #define EDU_REG_DMA_SRC		0x80

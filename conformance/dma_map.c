@@ -1,0 +1,230 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * DMA mapping rules of the type1v2 model that need no device DMA: IOMMU
+ * information, alignment, overlap, unmap rules and flags.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/mman.h>
+
+#include "kselftest_harness.h"
+#include "vfio_util.h"
+
+#define PAGE		4096ULL
+#define IOVA		0x1000000ULL
+#define MSI_WINDOW	0xfee00000ULL
+
+FIXTURE(map) {
+	struct vt_pci_dev dev;
+	int container;
+	int group;
+	void *buf;		/* four pages of anonymous memory */
+};
+
+FIXTURE_SETUP(map)
+{
+	if (vt_find_edu(VT_EDU_ALONE, 0, &self->dev) &&
+	    vt_find_edu(VT_EDU_SHARED, 0, &self->dev))
+		vt_skip_setup("no edu device");
+	self->container = vt_open_container();
+	ASSERT_LE(0, self->container);
+	self->group = vt_open_group(self->dev.group);
+	ASSERT_LE(0, self->group);
+	vt_ioctl_ok(self->group, VFIO_GROUP_SET_CONTAINER, &self->container);
+	vt_ioctl_ok(self->container, VFIO_SET_IOMMU, VFIO_TYPE1v2_IOMMU);
+	self->buf = mmap(NULL, 4 * PAGE, PROT_READ | PROT_WRITE,
+			 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, self->buf);
+}
+
+FIXTURE_TEARDOWN(map)
+{
+	close(self->group);
+	close(self->container);
+	munmap(self->buf, 4 * PAGE);
+}
+
+#define RW (VFIO_DMA_MAP_FLAG_READ | VFIO_DMA_MAP_FLAG_WRITE)
+
+/* SPEC: DMA-1 */
+TEST_F(map, info_reports_4k_page_size)
+{
+	struct vfio_iommu_type1_info info = { .argsz = sizeof(info) };
+
+	vt_ioctl_ok(self->container, VFIO_IOMMU_GET_INFO, &info);
+	ASSERT_TRUE(!!(info.flags & VFIO_IOMMU_INFO_PGSIZES));
+	ASSERT_TRUE(!!(info.iova_pgsizes & PAGE));
+}
+
+/* SPEC: DMA-2 DMA-3 COMPAT-4 COMPAT-5 */
+TEST_F(map, iova_ranges_exclude_msi_window)
+{
+	struct vfio_iommu_type1_info probe = { .argsz = sizeof(probe) };
+	struct vfio_iommu_type1_info *info;
+	struct vfio_info_cap_header *cap;
+	struct vfio_iommu_type1_info_cap_iova_range *ranges = NULL;
+	__u32 off, i;
+
+	vt_ioctl_ok(self->container, VFIO_IOMMU_GET_INFO, &probe);
+	ASSERT_TRUE(!!(probe.flags & VFIO_IOMMU_INFO_CAPS));
+	ASSERT_LT((__u32)sizeof(probe), probe.argsz);
+	info = calloc(1, probe.argsz);
+	ASSERT_NE(NULL, info);
+	info->argsz = probe.argsz;
+	vt_ioctl_ok(self->container, VFIO_IOMMU_GET_INFO, info);
+	for (off = info->cap_offset; off; off = cap->next) {
+		ASSERT_LT(off, info->argsz);
+		cap = (void *)((char *)info + off);
+		if (cap->id == VFIO_IOMMU_TYPE1_INFO_CAP_IOVA_RANGE)
+			ranges = (void *)cap;
+	}
+	ASSERT_NE(NULL, ranges);
+	ASSERT_LT(0u, ranges->nr_iovas);
+	for (i = 0; i < ranges->nr_iovas; i++)
+		EXPECT_FALSE(ranges->iova_ranges[i].start <= MSI_WINDOW &&
+			     MSI_WINDOW <= ranges->iova_ranges[i].end);
+	free(info);
+}
+
+/* SPEC: DMA-9 */
+TEST_F(map, map_in_msi_window_is_refused)
+{
+	ASSERT_EQ(-EINVAL, vt_map_dma(self->container, self->buf, MSI_WINDOW,
+				      PAGE, RW));
+}
+
+/* SPEC: DMA-5 */
+TEST_F(map, map_zero_size_is_refused)
+{
+	ASSERT_EQ(-EINVAL, vt_map_dma(self->container, self->buf, IOVA, 0, RW));
+}
+
+/* SPEC: DMA-5 */
+TEST_F(map, map_unaligned_iova_is_refused)
+{
+	ASSERT_EQ(-EINVAL, vt_map_dma(self->container, self->buf,
+				      IOVA + PAGE / 2, PAGE, RW));
+}
+
+/* SPEC: DMA-5 */
+TEST_F(map, map_unaligned_size_is_refused)
+{
+	ASSERT_EQ(-EINVAL, vt_map_dma(self->container, self->buf, IOVA,
+				      PAGE / 2, RW));
+}
+
+/* SPEC: DMA-6 COMPAT-3 */
+TEST_F(map, map_without_read_or_write_is_refused)
+{
+	ASSERT_EQ(-EINVAL, vt_map_dma(self->container, self->buf, IOVA, PAGE, 0));
+}
+
+/* SPEC: DMA-6 COMPAT-3 */
+TEST_F(map, map_unknown_flag_is_refused)
+{
+	ASSERT_EQ(-EINVAL, vt_map_dma(self->container, self->buf, IOVA, PAGE,
+				      RW | (1u << 7)));
+}
+
+/* SPEC: DMA-7 */
+TEST_F(map, map_iova_overflow_is_refused)
+{
+	ASSERT_EQ(-EINVAL, vt_map_dma(self->container, self->buf,
+				      ~0ULL - PAGE + 1, 2 * PAGE, RW));
+}
+
+/* SPEC: DMA-8 DMA-15 */
+TEST_F(map, map_overlap_is_refused_and_keeps_first)
+{
+	ASSERT_EQ(0, vt_map_dma(self->container, self->buf, IOVA, 2 * PAGE, RW));
+	ASSERT_EQ(-EEXIST, vt_map_dma(self->container, self->buf, IOVA + PAGE,
+				      2 * PAGE, RW));
+	ASSERT_EQ((int)(2 * PAGE), vt_unmap_dma(self->container, IOVA, 2 * PAGE));
+}
+
+/* SPEC: DMA-12 */
+TEST_F(map, map_of_unmapped_user_memory_faults)
+{
+	void *hole = mmap(NULL, PAGE, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS,
+			  -1, 0);
+
+	ASSERT_NE(MAP_FAILED, hole);
+	ASSERT_EQ(0, munmap(hole, PAGE));
+	ASSERT_EQ(-EFAULT, vt_map_dma(self->container, hole, IOVA, PAGE, RW));
+	ASSERT_EQ(0, vt_unmap_dma(self->container, IOVA, PAGE));
+}
+
+/* SPEC: DMA-16 */
+TEST_F(map, unmap_reports_bytes_unmapped)
+{
+	ASSERT_EQ(0, vt_map_dma(self->container, self->buf, IOVA, PAGE, RW));
+	ASSERT_EQ(0, vt_map_dma(self->container, (char *)self->buf + PAGE,
+				IOVA + PAGE, PAGE, RW));
+	ASSERT_EQ((int)(2 * PAGE), vt_unmap_dma(self->container, IOVA,
+						4 * PAGE));
+}
+
+/* SPEC: DMA-17 */
+TEST_F(map, unmap_splitting_a_mapping_is_refused)
+{
+	ASSERT_EQ(0, vt_map_dma(self->container, self->buf, IOVA, 2 * PAGE, RW));
+	ASSERT_EQ(-EINVAL, vt_unmap_dma(self->container, IOVA, PAGE));
+	ASSERT_EQ(-EINVAL, vt_unmap_dma(self->container, IOVA + PAGE, PAGE));
+	ASSERT_EQ((int)(2 * PAGE), vt_unmap_dma(self->container, IOVA, 2 * PAGE));
+}
+
+/* SPEC: DMA-18 */
+TEST_F(map, unmap_of_nothing_succeeds_with_size_zero)
+{
+	ASSERT_EQ(0, vt_unmap_dma(self->container, IOVA, PAGE));
+}
+
+/* SPEC: DMA-19 */
+TEST_F(map, unmap_all_removes_every_mapping)
+{
+	struct vfio_iommu_type1_dma_unmap all = {
+		.argsz = sizeof(all),
+		.flags = VFIO_DMA_UNMAP_FLAG_ALL,
+	};
+
+	ASSERT_EQ(0, vt_map_dma(self->container, self->buf, IOVA, PAGE, RW));
+	ASSERT_EQ(0, vt_map_dma(self->container, (char *)self->buf + PAGE,
+				IOVA + 16 * PAGE, PAGE, RW));
+	vt_ioctl_ok(self->container, VFIO_IOMMU_UNMAP_DMA, &all);
+	ASSERT_EQ(2 * PAGE, all.size);
+	ASSERT_EQ(0, vt_unmap_dma(self->container, 0, 1ULL << 40));
+}
+
+/* SPEC: DMA-19 */
+TEST_F(map, unmap_all_with_a_range_is_refused)
+{
+	struct vfio_iommu_type1_dma_unmap all = {
+		.argsz = sizeof(all),
+		.flags = VFIO_DMA_UNMAP_FLAG_ALL,
+		.iova = IOVA,
+		.size = PAGE,
+	};
+
+	vt_ioctl_err(EINVAL, self->container, VFIO_IOMMU_UNMAP_DMA, &all);
+}
+
+/* SPEC: DMA-20 COMPAT-1 */
+TEST_F(map, unmap_short_argsz_is_refused)
+{
+	struct vfio_iommu_type1_dma_unmap unmap = {
+		.argsz = 8,
+		.iova = IOVA,
+		.size = PAGE,
+	};
+
+	vt_ioctl_err(EINVAL, self->container, VFIO_IOMMU_UNMAP_DMA, &unmap);
+}
+
+/* SPEC: COMPAT-6 */
+TEST_F(map, map_bad_argument_pointer_faults)
+{
+	vt_ioctl_err(EFAULT, self->container, VFIO_IOMMU_MAP_DMA, (void *)8);
+}
+
+TEST_HARNESS_MAIN
