@@ -2,7 +2,7 @@
 #
 # make            build the conformance suite (and fetch what it needs)
 # make conformance  run the suite in the testbed: KERNEL=6.1|6.12
-#                 IOMMU=intel|amd|virtio IMPL=upstream (KERNEL_IMAGE and
+#                 IOMMU=intel|amd|virtio IMPL=reference|upstream (KERNEL_IMAGE and
 #                 KERNEL_MODULES point it at any other kernel)
 # make spec       the specification: build/spec/vfio-groups.html, man pages
 # make check      every test: host-side checks, then the testbed matrix
@@ -10,11 +10,12 @@
 
 KERNEL ?= 6.1
 IOMMU ?= intel
-IMPL ?= upstream
+IMPL ?= reference
 export KERNEL IOMMU IMPL
 
 # The lanes make check runs: kernel-iommu-impl.
-CHECK_LANES ?= 6.1-intel-upstream 6.12-intel-upstream
+CHECK_LANES ?= 6.1-intel-upstream 6.12-intel-upstream \
+	6.1-intel-reference 6.12-intel-reference
 
 KSFT_DIR := $(CURDIR)/.cache/kselftest
 
@@ -54,6 +55,8 @@ check-host: spec
 	@tools/abi-check --self-test
 	@echo "== host: requirement traceability"
 	@tools/trace
+	@echo "== host: reference driver: W=1, sparse and checkpatch --strict on 6.1 and 6.12"
+	@tools/driver-check
 
 spec: deps
 	@tools/spec-build
@@ -62,7 +65,7 @@ spec: deps
 check-testbed-hang:
 	@echo "== testbed: a hung guest is killed and reported"
 	@# amd selects QEMU 7.2, which reaches init in seconds (QEMU 10 takes ~35 s).
-	@if IOMMU=amd TIMEOUT=30 RESULTS=results/selftest-hang tools/testbed --hang \
+	@if IMPL=upstream IOMMU=amd TIMEOUT=30 RESULTS=results/selftest-hang tools/testbed --hang \
 			>/dev/null 2>&1; then \
 		echo "FAIL: the hung guest was reported as a pass"; exit 1; fi
 	@grep -q 'hanging on purpose' results/selftest-hang/console.txt || \
