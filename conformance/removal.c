@@ -1,0 +1,258 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Removal: the host takes a device back (sysfs unbind) while user space
+ * holds its file. A child process does the unbind, since it blocks until the
+ * implementation lets go; the test answers the REQ eventfd, or ignores it.
+ * Teardown always releases the files, waits for the unbind and binds the
+ * device again, so that an implementation that waits forever (the kernel's
+ * own VFIO) is reported, not hung.
+ */
+#include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <sys/eventfd.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
+
+#include "kselftest_harness.h"
+#include "vfio_util.h"
+
+#define GRACE_MS	1000	/* set for the test where the driver has it */
+#define BOUND_MS	3000	/* how much longer than the grace we wait */
+
+FIXTURE(removal) {
+	struct vt_pci_dev dev;
+	struct vt_handles h;
+	char driver[64];
+	pid_t unbinder;
+	int req;		/* REQ eventfd */
+	void *bar;
+	size_t bar_size;
+};
+
+static int sysfs_write(const char *path, const char *val)
+{
+	int fd = open(path, O_WRONLY | O_CLOEXEC), ret = 0;
+
+	if (fd < 0)
+		return -errno;
+	if (write(fd, val, strlen(val)) < 0)
+		ret = -errno;
+	close(fd);
+	return ret;
+}
+
+static int driver_of(const char *bdf, char *buf, size_t len)
+{
+	char path[PATH_MAX], link[PATH_MAX];
+	ssize_t n;
+
+	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/driver", bdf);
+	n = readlink(path, link, sizeof(link) - 1);
+	if (n < 0)
+		return -errno;
+	link[n] = '\0';
+	snprintf(buf, len, "%s", strrchr(link, '/') + 1);
+	return 0;
+}
+
+/*
+ * Start a process that unbinds @bdf from @driver (it blocks in the kernel).
+ * It runs a shell so that it holds none of our files or mappings: a forked
+ * copy would keep the device open and wait for itself.
+ */
+static pid_t start_unbind(const char *bdf, const char *driver)
+{
+	char path[PATH_MAX];
+	pid_t pid;
+
+	snprintf(path, sizeof(path), "/sys/bus/pci/drivers/%s/unbind", driver);
+	pid = fork();
+	if (pid == 0) {
+		execl("/bin/sh", "sh", "-c", "echo \"$0\" > \"$1\"", bdf, path,
+		      (char *)NULL);
+		_exit(127);
+	}
+	return pid;
+}
+
+/* Whether the child exited (successfully) within @ms. */
+static bool child_done(pid_t pid, int ms)
+{
+	struct timespec tick = { .tv_nsec = 10 * 1000 * 1000 };
+	int status, i;
+
+	for (i = 0; i <= ms / 10; i++) {
+		if (waitpid(pid, &status, WNOHANG) == pid)
+			return WIFEXITED(status) && !WEXITSTATUS(status);
+		nanosleep(&tick, NULL);
+	}
+	return false;
+}
+
+static bool eventfd_fired(int fd, int ms)
+{
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+	uint64_t count;
+
+	return poll(&p, 1, ms) == 1 &&
+	       read(fd, &count, sizeof(count)) == sizeof(count);
+}
+
+static void release_files(FIXTURE_DATA(removal) *self)
+{
+	if (self->bar != MAP_FAILED && self->bar)
+		munmap(self->bar, self->bar_size);
+	self->bar = MAP_FAILED;
+	vt_close_device(&self->h);
+}
+
+FIXTURE_SETUP(removal)
+{
+	struct {
+		struct vfio_irq_set set;
+		int32_t fd;
+	} req = { .set = {
+		.argsz = sizeof(req),
+		.flags = VFIO_IRQ_SET_DATA_EVENTFD | VFIO_IRQ_SET_ACTION_TRIGGER,
+		.index = VFIO_PCI_REQ_IRQ_INDEX,
+		.count = 1,
+	} };
+	char path[PATH_MAX], ms[16];
+	int ret;
+
+	self->bar = MAP_FAILED;
+	self->h.container = self->h.group = self->h.device = -1;
+	if (vt_find_edu(VT_EDU_ALONE, 0, &self->dev))
+		vt_skip_setup("no edu alone in its group");
+	ASSERT_EQ(0, driver_of(self->dev.bdf, self->driver,
+			       sizeof(self->driver)));
+	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/grace_ms",
+		 self->dev.bdf);
+	snprintf(ms, sizeof(ms), "%d", GRACE_MS);
+	if (!access(path, F_OK))
+		ASSERT_EQ(0, sysfs_write(path, ms));
+
+	ret = vt_open_device(&self->dev, &self->h);
+	ASSERT_EQ(0, ret) TH_LOG("open %s: %s", self->dev.bdf, strerror(-ret));
+	self->bar = vt_mmap_bar(self->h.device, VFIO_PCI_BAR0_REGION_INDEX,
+				&self->bar_size);
+	ASSERT_NE(MAP_FAILED, self->bar);
+	self->req = eventfd(0, EFD_CLOEXEC);
+	ASSERT_LE(0, self->req);
+	req.fd = self->req;
+	vt_ioctl_ok(self->h.device, VFIO_DEVICE_SET_IRQS, &req);
+}
+
+FIXTURE_TEARDOWN(removal)
+{
+	char drv[64];
+
+	/* Let go, so that any unbind still waiting completes. */
+	release_files(self);
+	if (self->unbinder > 0)
+		EXPECT_TRUE(child_done(self->unbinder, 10000));
+	close(self->req);
+	if (driver_of(self->dev.bdf, drv, sizeof(drv)))
+		EXPECT_EQ(0, sysfs_write("/sys/bus/pci/drivers_probe",
+					 self->dev.bdf));
+	ASSERT_EQ(0, driver_of(self->dev.bdf, drv, sizeof(drv)));
+	ASSERT_STREQ(self->driver, drv);
+}
+
+static sigjmp_buf sigbus_jmp;
+
+static void on_sigbus(int sig)
+{
+	siglongjmp(sigbus_jmp, 1);
+}
+
+/* Whether reading the mapping raises SIGBUS. */
+static bool read_raises_sigbus(volatile void *addr)
+{
+	struct sigaction sa = { .sa_handler = on_sigbus }, old;
+	bool raised = false;
+
+	sigaction(SIGBUS, &sa, &old);
+	if (sigsetjmp(sigbus_jmp, 1))
+		raised = true;
+	else
+		(void)*(volatile uint32_t *)addr;
+	sigaction(SIGBUS, &old, NULL);
+	return raised;
+}
+
+/* SPEC: REMOVE-1 REMOVE-3 REMOVE-11 */
+TEST_F(removal, cooperative_user_lets_unbind_complete)
+{
+	int group = self->dev.group;
+
+	self->unbinder = start_unbind(self->dev.bdf, self->driver);
+	ASSERT_LT(0, self->unbinder);
+	ASSERT_TRUE(eventfd_fired(self->req, 5000));
+	release_files(self);
+	ASSERT_TRUE(child_done(self->unbinder, 2000));
+	self->unbinder = 0;
+	ASSERT_FALSE(vt_group_has_node(group));
+}
+
+/* SPEC: REMOVE-4 REMOVE-5 REMOVE-6 */
+TEST_F(removal, ignoring_user_is_revoked_after_grace)
+{
+	struct vfio_device_info info = { .argsz = sizeof(info) };
+	uint32_t word;
+
+	self->unbinder = start_unbind(self->dev.bdf, self->driver);
+	ASSERT_LT(0, self->unbinder);
+	ASSERT_TRUE(eventfd_fired(self->req, 5000));
+	/* Ignore the request: removal must still complete, and soon. */
+	ASSERT_TRUE(child_done(self->unbinder, GRACE_MS + BOUND_MS))
+		TH_LOG("unbind still waiting %d ms after the request",
+		       GRACE_MS + BOUND_MS);
+	self->unbinder = 0;
+
+	vt_ioctl_err(ENODEV, self->h.device, VFIO_DEVICE_GET_INFO, &info);
+	ASSERT_EQ(-1, pread(self->h.device, &word, sizeof(word), 0));
+	ASSERT_EQ(ENODEV, errno);
+	ASSERT_TRUE(read_raises_sigbus(self->bar));
+	ASSERT_EQ(MAP_FAILED, mmap(NULL, 4096, PROT_READ, MAP_SHARED,
+				   self->h.device, 0));
+	ASSERT_EQ(ENODEV, errno);
+	/* The revoked file still closes cleanly (teardown). */
+}
+
+/* SPEC: REMOVE-9 */
+TEST_F(removal, other_group_keeps_working_during_removal)
+{
+	struct vt_pci_dev other;
+	struct vt_handles h;
+	size_t size;
+	void *bar;
+
+	if (vt_find_edu(VT_EDU_SHARED, 0, &other))
+		SKIP(return, "no second group");
+	ASSERT_EQ(0, vt_open_device(&other, &h));
+	bar = vt_mmap_bar(h.device, VFIO_PCI_BAR0_REGION_INDEX, &size);
+	ASSERT_NE(MAP_FAILED, bar);
+
+	self->unbinder = start_unbind(self->dev.bdf, self->driver);
+	ASSERT_LT(0, self->unbinder);
+	ASSERT_TRUE(eventfd_fired(self->req, 5000));
+	edu_write32(bar, EDU_REG_LIVENESS, 0x5a5a0000);
+	EXPECT_EQ(~0x5a5a0000u, edu_read32(bar, EDU_REG_LIVENESS));
+	release_files(self);
+	ASSERT_TRUE(child_done(self->unbinder, 2000));
+	self->unbinder = 0;
+	edu_write32(bar, EDU_REG_LIVENESS, 0x00a5a5a5);
+	EXPECT_EQ(~0x00a5a5a5u, edu_read32(bar, EDU_REG_LIVENESS));
+	munmap(bar, size);
+	vt_close_device(&h);
+}
+
+TEST_HARNESS_MAIN
