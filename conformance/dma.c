@@ -4,9 +4,15 @@
  * internal buffer and an IOVA, so what lands in (or stays out of) user memory
  * is what the IOMMU let through.
  */
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
 
 #include "kselftest_harness.h"
 #include "vfio_util.h"
@@ -121,6 +127,104 @@ TEST_F(edu_dma, dma_after_unmap_does_not_land)
 
 	ASSERT_EQ(0, edu_dma(self->bar, EDU_DMA_BUF, IOVA_DST, DMA_LEN, true));
 	ASSERT_TRUE(all_zero(self->dst, PAGE));
+}
+
+
+/*
+ * Pages pinned and not yet released, system-wide (FOLL_PIN accounting).
+ * stat_refresh folds the per-CPU deltas, without which the count is off.
+ */
+static long pinned_pages(void)
+{
+	long acquired = -1, released = -1, v;
+	char name[64];
+	FILE *f = fopen("/proc/sys/vm/stat_refresh", "w");
+
+	if (f) {
+		fputs("1\n", f);
+		fclose(f);
+	}
+	f = fopen("/proc/vmstat", "r");
+	if (!f)
+		return -1;
+	while (fscanf(f, "%63s %ld", name, &v) == 2) {
+		if (!strcmp(name, "nr_foll_pin_acquired"))
+			acquired = v;
+		else if (!strcmp(name, "nr_foll_pin_released"))
+			released = v;
+	}
+	fclose(f);
+	return acquired < 0 || released < 0 ? -1 : acquired - released;
+}
+
+#define KILL_PAGES	256
+
+/*
+ * The victim: map memory for DMA and keep the device busy until killed. It
+ * dies with the test (PDEATHSIG) and holds none of the runner's pipes.
+ */
+static void __attribute__((noreturn))
+dma_until_killed(const struct vt_pci_dev *dev, int ready)
+{
+	struct vt_handles h;
+	size_t size;
+	void *bar, *buf;
+	int null = open("/dev/null", O_WRONLY);
+
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	if (null < 0 || dup2(null, 1) < 0 || dup2(null, 2) < 0)
+		_exit(1);
+	buf = mmap(NULL, KILL_PAGES * PAGE, PROT_READ | PROT_WRITE,
+		   MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
+	if (buf == MAP_FAILED || vt_open_device(dev, &h) ||
+	    vt_enable_bus_master(h.device) ||
+	    vt_map_dma(h.container, buf, IOVA_SRC, KILL_PAGES * PAGE,
+		       VFIO_DMA_MAP_FLAG_READ | VFIO_DMA_MAP_FLAG_WRITE))
+		_exit(1);
+	bar = vt_mmap_bar(h.device, VFIO_PCI_BAR0_REGION_INDEX, &size);
+	if (bar == MAP_FAILED || write(ready, "x", 1) != 1)
+		_exit(1);
+	for (;;)
+		edu_dma(bar, IOVA_SRC, EDU_DMA_BUF, DMA_LEN, false);
+}
+
+/* SPEC: CONT-14 */
+TEST(killed_user_leaves_no_pinned_page)
+{
+	struct timespec tick = { .tv_nsec = 10 * 1000 * 1000 };
+	struct vt_pci_dev dev;
+	long before, during, now = -1;
+	int pipefd[2], i, status;
+	bool ready;
+	char c;
+	pid_t pid;
+
+	if (vt_find_edu(VT_EDU_ALONE, 0, &dev))
+		SKIP(return, "no edu alone in its group");
+	before = pinned_pages();
+	if (before < 0)
+		SKIP(return, "no nr_foll_pin counters in /proc/vmstat");
+	ASSERT_EQ(0, pipe(pipefd));
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0)
+		dma_until_killed(&dev, pipefd[1]);
+	close(pipefd[1]);
+	ready = read(pipefd[0], &c, 1) == 1;
+	during = pinned_pages();
+	/* Kill first: nothing below may leave the victim running. */
+	kill(pid, SIGKILL);
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	close(pipefd[0]);
+	ASSERT_TRUE(ready) TH_LOG("the victim could not set up DMA");
+	ASSERT_LE(before + KILL_PAGES, during);
+	for (i = 0; i < 200; i++) {
+		now = pinned_pages();
+		if (now <= before)
+			break;
+		nanosleep(&tick, NULL);
+	}
+	ASSERT_EQ(before, now);
 }
 
 TEST_HARNESS_MAIN

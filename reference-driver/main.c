@@ -35,9 +35,14 @@ static int vref_init_fs_context(struct fs_context *fc)
 	return init_pseudo(fc, VREF_FS_MAGIC) ? 0 : -ENOMEM;
 }
 
+/*
+ * No .owner: our own kern_mount() would otherwise hold a reference to the
+ * module for as long as it is loaded, and rmmod could never succeed. The
+ * mount lives from init to exit, and every inode of it belongs to a device
+ * (whose open files hold the module through their fops).
+ */
 static struct file_system_type vref_fs_type = {
 	.name = "vfio-ref",
-	.owner = THIS_MODULE,
 	.init_fs_context = vref_init_fs_context,
 	.kill_sb = kill_anon_super,
 };
