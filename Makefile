@@ -14,7 +14,7 @@ IMPL ?= reference
 export KERNEL IOMMU IMPL
 
 # The lanes make check runs: kernel-iommu-impl.
-CHECK_LANES ?= 6.1-intel-upstream 6.12-intel-upstream \
+CHECK_LANES ?= 6.1-intel-upstream 6.12-intel-upstream 7.3-intel-upstream \
 	6.1-intel-reference 6.12-intel-reference
 
 KSFT_DIR := $(CURDIR)/.cache/kselftest

@@ -75,4 +75,13 @@ TEST_F(container, node_is_misc_10_196)
 	ASSERT_EQ(196u, minor(st.st_rdev));
 }
 
+/* SPEC: CONT-10 */
+TEST_F(container, unknown_ioctl_is_refused)
+{
+	errno = 0;
+	ASSERT_EQ(-1, ioctl(self->fd, _IO(VFIO_TYPE, VFIO_BASE + 60)));
+	ASSERT_TRUE(errno == ENOTTY || errno == EINVAL)
+		TH_LOG("errno %d (%s)", errno, strerror(errno));
+}
+
 TEST_HARNESS_MAIN

@@ -2,6 +2,8 @@
 /*
  * Device fd: info, regions and BAR access, on QEMU's edu device.
  */
+#include <fcntl.h>
+#include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 #include <sys/mman.h>
@@ -181,6 +183,129 @@ TEST_F(edu, device_works_after_group_fd_closed)
 	ASSERT_NE(MAP_FAILED, bar);
 	EXPECT_EQ((uint32_t)EDU_IDENT_LOW_BYTE, edu_read32(bar, EDU_REG_IDENT) & 0xff);
 	munmap(bar, size);
+}
+
+/* SPEC: DEV-9 */
+TEST_F(edu, pread_outside_every_region_is_refused)
+{
+	struct vfio_device_info info = { .argsz = sizeof(info) };
+	struct vfio_region_info region;
+	__u64 end = 0;
+	__u32 i;
+	char c;
+
+	vt_ioctl_ok(self->h.device, VFIO_DEVICE_GET_INFO, &info);
+	for (i = 0; i < info.num_regions; i++) {
+		/* An index may have no region (VGA on a non-VGA device). */
+		if (vt_region_info(self->h.device, i, &region))
+			continue;
+		if (region.offset + region.size > end)
+			end = region.offset + region.size;
+	}
+	end = (end + 0xfffff) & ~0xfffffULL;
+	ASSERT_EQ(-1, pread(self->h.device, &c, 1, end));
+	ASSERT_EQ(EINVAL, errno);
+}
+
+/* SPEC: DEV-2 DEV-11 DEV-12 */
+TEST_F(edu, reset_works_exactly_when_flagged)
+{
+	struct vfio_device_info info = { .argsz = sizeof(info) };
+	size_t size;
+	void *bar;
+
+	vt_ioctl_ok(self->h.device, VFIO_DEVICE_GET_INFO, &info);
+	bar = vt_mmap_bar(self->h.device, VFIO_PCI_BAR0_REGION_INDEX, &size);
+	ASSERT_NE(MAP_FAILED, bar);
+	if (!(info.flags & VFIO_DEVICE_FLAGS_RESET)) {
+		vt_ioctl_err(EINVAL, self->h.device, VFIO_DEVICE_RESET, NULL);
+	} else {
+		vt_ioctl_ok(self->h.device, VFIO_DEVICE_RESET, NULL);
+		/* The same mapping reaches the device again. */
+		EXPECT_EQ((uint32_t)EDU_IDENT_LOW_BYTE,
+			  edu_read32(bar, EDU_REG_IDENT) & 0xff);
+	}
+	munmap(bar, size);
+}
+
+/* Read @len bytes of the device's real config space through sysfs. */
+static int real_config(const char *bdf, unsigned int off, void *buf,
+		       size_t len)
+{
+	char path[128];
+	int fd, ok;
+
+	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/config", bdf);
+	fd = open(path, O_RDONLY);
+	if (fd < 0)
+		return -errno;
+	ok = pread(fd, buf, len, off) == (ssize_t)len;
+	close(fd);
+	return ok ? 0 : -EIO;
+}
+
+static int config_rw32(int device, unsigned int off, uint32_t *val, bool write)
+{
+	struct vfio_region_info info;
+	ssize_t n;
+
+	if (vt_region_info(device, VFIO_PCI_CONFIG_REGION_INDEX, &info))
+		return -EIO;
+	n = write ? pwrite(device, val, 4, info.offset + off) :
+		    pread(device, val, 4, info.offset + off);
+	return n == 4 ? 0 : -EIO;
+}
+
+/* SPEC: CFG-1 CFG-2 */
+TEST_F(edu, bar_sizing_is_virtual)
+{
+	uint32_t orig, sized, all = ~0u, real_before, real_after;
+
+	ASSERT_EQ(0, real_config(self->dev.bdf, 0x10, &real_before, 4));
+	ASSERT_EQ(0, config_rw32(self->h.device, 0x10, &orig, false));
+	ASSERT_EQ(0, config_rw32(self->h.device, 0x10, &all, true));
+	ASSERT_EQ(0, config_rw32(self->h.device, 0x10, &sized, false));
+	ASSERT_EQ(0, config_rw32(self->h.device, 0x10, &orig, true));
+	ASSERT_EQ(0, real_config(self->dev.bdf, 0x10, &real_after, 4));
+	/* A 1 MiB memory BAR: size bits, and the type bits unchanged. */
+	ASSERT_EQ((uint32_t)~(EDU_BAR0_SIZE - 1) | (orig & 0xf), sized);
+	ASSERT_EQ(real_before, real_after);
+}
+
+/* Offset of a capability in the device's config space, or 0. */
+static unsigned int find_cap(int device, uint8_t id)
+{
+	uint32_t v;
+	unsigned int pos, hops;
+
+	if (config_rw32(device, 0x34, &v, false))
+		return 0;
+	pos = v & 0xfc;
+	for (hops = 0; pos && hops < 48; hops++) {
+		if (config_rw32(device, pos, &v, false))
+			return 0;
+		if ((v & 0xff) == id)
+			return pos;
+		pos = (v >> 8) & 0xfc;
+	}
+	return 0;
+}
+
+/* SPEC: CFG-4 */
+TEST_F(edu, msi_address_is_virtual)
+{
+	unsigned int msi = find_cap(self->h.device, 0x05);
+	uint32_t orig, val = 0xfee0f00c, back, real;
+
+	if (!msi)
+		SKIP(return, "no MSI capability");
+	ASSERT_EQ(0, config_rw32(self->h.device, msi + 4, &orig, false));
+	ASSERT_EQ(0, config_rw32(self->h.device, msi + 4, &val, true));
+	ASSERT_EQ(0, config_rw32(self->h.device, msi + 4, &back, false));
+	ASSERT_EQ(0, real_config(self->dev.bdf, msi + 4, &real, 4));
+	ASSERT_EQ(0, config_rw32(self->h.device, msi + 4, &orig, true));
+	EXPECT_EQ(val, back);
+	ASSERT_NE(val, real);
 }
 
 TEST_HARNESS_MAIN

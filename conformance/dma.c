@@ -20,6 +20,7 @@
 #define PAGE		4096
 #define IOVA_SRC	0x100000ULL
 #define IOVA_DST	0x200000ULL
+#define IOVA_RO		0x300000ULL
 /*
  * Bytes per transfer: half a page. QEMU 7.2's edu rejects a transfer that
  * ends exactly at the end of its 4 KiB buffer (and aborts the machine), and
@@ -129,6 +130,33 @@ TEST_F(edu_dma, dma_after_unmap_does_not_land)
 	ASSERT_TRUE(all_zero(self->dst, PAGE));
 }
 
+
+/* SPEC: DMA-13 */
+TEST_F(edu_dma, read_only_mapping_is_not_written)
+{
+	unsigned char *ro = page_alloc();
+
+	ASSERT_NE(MAP_FAILED, ro);
+	memset(ro, 0, PAGE);
+	ASSERT_EQ(0, vt_map_dma(self->h.container, ro, IOVA_RO, PAGE,
+				VFIO_DMA_MAP_FLAG_READ));
+	ASSERT_EQ(0, edu_dma(self->bar, EDU_DMA_BUF, IOVA_RO, DMA_LEN, true));
+	EXPECT_TRUE(all_zero(ro, PAGE));
+	/* The same transfer to a writable mapping does land. */
+	ASSERT_EQ(0, edu_dma(self->bar, EDU_DMA_BUF, IOVA_DST, DMA_LEN, true));
+	EXPECT_EQ(0, memcmp(self->src, self->dst, DMA_LEN));
+	ASSERT_EQ(PAGE, vt_unmap_dma(self->h.container, IOVA_RO, PAGE));
+	munmap(ro, PAGE);
+}
+
+/* SPEC: MODEL-8 */
+TEST_F(edu_dma, mappings_outlive_the_container_fd)
+{
+	close(self->h.container);
+	self->h.container = -1;
+	ASSERT_EQ(0, edu_dma(self->bar, EDU_DMA_BUF, IOVA_DST, DMA_LEN, true));
+	ASSERT_EQ(0, memcmp(self->src, self->dst, DMA_LEN));
+}
 
 /*
  * Pages pinned and not yet released, system-wide (FOLL_PIN accounting).

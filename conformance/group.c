@@ -227,4 +227,42 @@ TEST_F(group, last_group_leaving_drops_iommu_model)
 	vt_ioctl_ok(self->container, VFIO_SET_IOMMU, VFIO_TYPE1v2_IOMMU);
 }
 
+/* SPEC: GROUP-7 */
+TEST_F(group, status_sets_no_unknown_flag)
+{
+	__u32 flags;
+
+	vt_ioctl_ok(self->group, VFIO_GROUP_SET_CONTAINER, &self->container);
+	group_status(_metadata, self->group, &flags);
+	ASSERT_EQ(0u, flags & ~(__u32)(VFIO_GROUP_FLAGS_VIABLE |
+				       VFIO_GROUP_FLAGS_CONTAINER_SET));
+}
+
+/* SPEC: MODEL-5 */
+TEST_F(group, each_container_open_is_a_new_container)
+{
+	int other = vt_open_container();
+
+	ASSERT_LE(0, other);
+	vt_ioctl_ok(self->group, VFIO_GROUP_SET_CONTAINER, &self->container);
+	/* The group joined the first container, not this one: it is empty. */
+	vt_ioctl_err(EINVAL, other, VFIO_SET_IOMMU, VFIO_TYPE1v2_IOMMU);
+	vt_ioctl_ok(self->container, VFIO_SET_IOMMU, VFIO_TYPE1v2_IOMMU);
+	close(other);
+}
+
+/* SPEC: GROUP-17 */
+TEST_F(group, closing_group_file_leaves_container)
+{
+	__u32 flags;
+
+	vt_ioctl_ok(self->group, VFIO_GROUP_SET_CONTAINER, &self->container);
+	vt_ioctl_ok(self->container, VFIO_SET_IOMMU, VFIO_TYPE1v2_IOMMU);
+	close(self->group);
+	self->group = vt_open_group(self->dev.group);
+	ASSERT_LE(0, self->group);
+	group_status(_metadata, self->group, &flags);
+	ASSERT_EQ((__u32)VFIO_GROUP_FLAGS_VIABLE, flags);
+}
+
 TEST_HARNESS_MAIN

@@ -4,6 +4,10 @@
  * behind a conventional PCI-to-PCI bridge cannot be told apart by the IOMMU
  * and share a group; an edu on its own PCIe root port is alone.
  */
+#include <dirent.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -58,6 +62,64 @@ TEST(group_node_exists_for_bound_group)
 			EXPECT_TRUE(vt_group_has_node(edu[i].group))
 				TH_LOG("no /dev/vfio/%d for %s", edu[i].group,
 				       edu[i].bdf);
+}
+
+/* Whether any device of IOMMU group @group is bound to driver @drv. */
+static bool group_has_driver(int group, const char *drv)
+{
+	char path[PATH_MAX], link[PATH_MAX];
+	struct dirent *de;
+	bool found = false;
+	DIR *dir;
+	ssize_t n;
+
+	snprintf(path, sizeof(path), "/sys/kernel/iommu_groups/%d/devices", group);
+	dir = opendir(path);
+	if (!dir)
+		return false;
+	while (!found && (de = readdir(dir))) {
+		if (de->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "/sys/kernel/iommu_groups/%d/devices/%s/driver",
+			 group, de->d_name);
+		n = readlink(path, link, sizeof(link) - 1);
+		if (n < 0)
+			continue;
+		link[n] = '\0';
+		found = !strcmp(strrchr(link, '/') + 1, drv);
+	}
+	closedir(dir);
+	return found;
+}
+
+/* SPEC: MODEL-2 */
+TEST(no_group_node_without_a_bound_device)
+{
+	char path[PATH_MAX], link[PATH_MAX], *drv;
+	struct vt_pci_dev edu;
+	struct dirent *de;
+	ssize_t n;
+	DIR *dir;
+
+	if (vt_find_edu(VT_EDU_ALONE, 0, &edu))
+		SKIP(return, "no edu to learn the implementation's driver from");
+	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/driver", edu.bdf);
+	n = readlink(path, link, sizeof(link) - 1);
+	ASSERT_LT(0, n);
+	link[n] = '\0';
+	drv = strrchr(link, '/') + 1;
+	dir = opendir("/sys/kernel/iommu_groups");
+	ASSERT_NE(NULL, dir);
+	while ((de = readdir(dir))) {
+		int group = atoi(de->d_name);
+
+		if (de->d_name[0] == '.' || group_has_driver(group, drv))
+			continue;
+		EXPECT_FALSE(vt_group_has_node(group))
+			TH_LOG("/dev/vfio/%d exists, no device of it is bound to %s",
+			       group, drv);
+	}
+	closedir(dir);
 }
 
 TEST_HARNESS_MAIN

@@ -107,9 +107,13 @@ static bool vref_bar_mmappable(struct vref_device *vdev, int bar)
 	       IS_ALIGNED(pci_resource_len(pdev, bar), PAGE_SIZE);
 }
 
-static bool vref_reset_supported(struct pci_dev *pdev)
+/*
+ * A reset method may exist and still not work (a bus reset with other
+ * devices on the bus): reset is offered only once one succeeded (DEV-2).
+ */
+static bool vref_reset_supported(struct vref_device *vdev)
 {
-	return pdev->reset_methods[0] != 0;
+	return vdev->pdev->reset_methods[0] != 0 && vdev->reset_works;
 }
 
 /*
@@ -169,6 +173,7 @@ static int vref_device_enable(struct vref_device *vdev)
 	ret = vref_map_bars(vdev, bars);
 	if (ret)
 		goto err_release;
+	vdev->reset_works = !pci_try_reset_function(pdev);
 	pci_clear_master(pdev);
 	vref_irq_disable_all(vdev);	/* masks INTx */
 	vref_config_reset(vdev);
@@ -369,7 +374,7 @@ static long vref_ioctl_get_info(struct vref_device *vdev, void __user *uarg)
 	down_read(&vdev->lock);
 	if (vdev->revoked)
 		ret = -ENODEV;
-	else if (vref_reset_supported(vdev->pdev))
+	else if (vref_reset_supported(vdev))
 		info.flags |= VFIO_DEVICE_FLAGS_RESET;	/* DEV-2 */
 	up_read(&vdev->lock);
 	if (ret)
@@ -447,7 +452,7 @@ static long vref_ioctl_reset(struct vref_device *vdev)
 	down_write(&vdev->lock);
 	if (vdev->revoked) {
 		ret = -ENODEV;
-	} else if (!vref_reset_supported(vdev->pdev)) {
+	} else if (!vref_reset_supported(vdev)) {
 		ret = -EINVAL;				/* DEV-11 */
 	} else {
 		/* Mappings fault back in once the reset is over (DEV-12). */

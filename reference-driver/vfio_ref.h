@@ -105,6 +105,7 @@ struct vref_device {
 	/* device.c: BAR mappings, set up at first open */
 	void __iomem *bar[PCI_STD_NUM_BARS];
 	bool enabled;			/* pci_enable_device() done */
+	bool reset_works;		/* a reset succeeded at first open */
 	struct pci_saved_state *saved;	/* config state at probe */
 
 	struct vref_config *config;	/* pci_config.c */

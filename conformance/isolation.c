@@ -1,0 +1,172 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Several groups: one container shared by two groups, and two containers
+ * that must not see each other's memory. The edu alone on its root port is
+ * group A; an edu behind the bridge is group B.
+ */
+#include <string.h>
+#include <unistd.h>
+#include <sys/mman.h>
+
+#include "kselftest_harness.h"
+#include "vfio_util.h"
+
+#define PAGE		4096
+#define LEN		(PAGE / 2)	/* see dma.c: QEMU 7.2's edu limit */
+#define IOVA_SRC	0x100000ULL
+#define IOVA_DST	0x200000ULL
+#define RW		(VFIO_DMA_MAP_FLAG_READ | VFIO_DMA_MAP_FLAG_WRITE)
+
+struct side {
+	struct vt_pci_dev dev;
+	int group;
+	int device;
+	void *bar;
+	size_t bar_size;
+	unsigned char *src;	/* a pattern */
+	unsigned char *dst;	/* zero */
+};
+
+FIXTURE(isolation) {
+	struct side a, b;
+	int container[2];
+};
+
+static unsigned char *page(unsigned char fill)
+{
+	unsigned char *p = mmap(NULL, PAGE, PROT_READ | PROT_WRITE,
+				MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	if (p != MAP_FAILED)
+		memset(p, fill, PAGE);
+	return p;
+}
+
+FIXTURE_SETUP(isolation)
+{
+	self->a.group = self->b.group = -1;
+	self->a.device = self->b.device = -1;
+	self->container[0] = self->container[1] = -1;
+	if (vt_find_edu(VT_EDU_ALONE, 0, &self->a.dev) ||
+	    vt_find_edu(VT_EDU_SHARED, 0, &self->b.dev))
+		vt_skip_setup("needs an edu alone and one in a shared group");
+	self->a.src = page(0xa5);
+	self->a.dst = page(0);
+	self->b.src = page(0x3c);
+	self->b.dst = page(0);
+	ASSERT_NE(MAP_FAILED, self->a.src);
+	ASSERT_NE(MAP_FAILED, self->a.dst);
+	ASSERT_NE(MAP_FAILED, self->b.src);
+	ASSERT_NE(MAP_FAILED, self->b.dst);
+	self->container[0] = vt_open_container();
+	self->container[1] = vt_open_container();
+	ASSERT_LE(0, self->container[0]);
+	ASSERT_LE(0, self->container[1]);
+	self->a.group = vt_open_group(self->a.dev.group);
+	self->b.group = vt_open_group(self->b.dev.group);
+	ASSERT_LE(0, self->a.group);
+	ASSERT_LE(0, self->b.group);
+}
+
+static void side_close(struct side *s)
+{
+	if (s->bar && s->bar != MAP_FAILED)
+		munmap(s->bar, s->bar_size);
+	s->bar = NULL;
+	if (s->device >= 0)
+		close(s->device);
+	s->device = -1;
+}
+
+FIXTURE_TEARDOWN(isolation)
+{
+	side_close(&self->a);
+	side_close(&self->b);
+	close(self->a.group);
+	close(self->b.group);
+	close(self->container[0]);
+	close(self->container[1]);
+}
+
+/* Device fd, bus master and BAR0 of a side whose group has a container. */
+static int side_open(struct side *s)
+{
+	s->device = ioctl(s->group, VFIO_GROUP_GET_DEVICE_FD, s->dev.bdf);
+	if (s->device < 0)
+		return -errno;
+	if (vt_enable_bus_master(s->device))
+		return -EIO;
+	s->bar = vt_mmap_bar(s->device, VFIO_PCI_BAR0_REGION_INDEX,
+			     &s->bar_size);
+	return s->bar == MAP_FAILED ? -errno : 0;
+}
+
+/* Copy IOVA_SRC to IOVA_DST through the device's buffer. */
+static int side_copy(struct side *s)
+{
+	if (edu_dma(s->bar, IOVA_SRC, EDU_DMA_BUF, LEN, false))
+		return -ETIMEDOUT;
+	return edu_dma(s->bar, EDU_DMA_BUF, IOVA_DST, LEN, true);
+}
+
+static bool zero(const unsigned char *p)
+{
+	int i;
+
+	for (i = 0; i < PAGE; i++)
+		if (p[i])
+			return false;
+	return true;
+}
+
+/* SPEC: CONT-12 GROUP-13 MODEL-6 CONT-13 GROUP-14 */
+TEST_F(isolation, joining_group_sees_mappings_and_leaving_one_disturbs_none)
+{
+	int c = self->container[0];
+
+	vt_ioctl_ok(self->a.group, VFIO_GROUP_SET_CONTAINER, &c);
+	vt_ioctl_ok(c, VFIO_SET_IOMMU, VFIO_TYPE1v2_IOMMU);
+	ASSERT_EQ(0, vt_map_dma(c, self->a.src, IOVA_SRC, PAGE, RW));
+	ASSERT_EQ(0, vt_map_dma(c, self->a.dst, IOVA_DST, PAGE, RW));
+	/* B joins a container that already has its model and mappings. */
+	vt_ioctl_ok(self->b.group, VFIO_GROUP_SET_CONTAINER, &c);
+	ASSERT_EQ(0, side_open(&self->a));
+	ASSERT_EQ(0, side_open(&self->b));
+
+	ASSERT_EQ(0, side_copy(&self->b));
+	ASSERT_EQ(0, memcmp(self->a.src, self->a.dst, LEN));
+
+	/* B leaves; A and the mappings keep working. */
+	side_close(&self->b);
+	vt_ioctl_ok(self->b.group, VFIO_GROUP_UNSET_CONTAINER, NULL);
+	memset(self->a.dst, 0, PAGE);
+	ASSERT_EQ(0, side_copy(&self->a));
+	ASSERT_EQ(0, memcmp(self->a.src, self->a.dst, LEN));
+}
+
+/* SPEC: SEC-1 */
+TEST_F(isolation, device_reaches_only_its_own_container)
+{
+	int i;
+
+	for (i = 0; i < 2; i++) {
+		struct side *s = i ? &self->b : &self->a;
+		int c = self->container[i];
+
+		vt_ioctl_ok(s->group, VFIO_GROUP_SET_CONTAINER, &c);
+		vt_ioctl_ok(c, VFIO_SET_IOMMU, VFIO_TYPE1v2_IOMMU);
+		/* The same IOVAs in both containers, different memory. */
+		ASSERT_EQ(0, vt_map_dma(c, s->src, IOVA_SRC, PAGE, RW));
+		ASSERT_EQ(0, vt_map_dma(c, s->dst, IOVA_DST, PAGE, RW));
+		ASSERT_EQ(0, side_open(s));
+	}
+	ASSERT_EQ(0, side_copy(&self->b));
+	ASSERT_EQ(0, memcmp(self->b.src, self->b.dst, LEN));
+	ASSERT_TRUE(zero(self->a.dst));
+
+	ASSERT_EQ(0, side_copy(&self->a));
+	ASSERT_EQ(0, memcmp(self->a.src, self->a.dst, LEN));
+	ASSERT_NE(0, memcmp(self->a.src, self->b.dst, LEN));
+}
+
+TEST_HARNESS_MAIN
