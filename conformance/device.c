@@ -228,22 +228,6 @@ TEST_F(edu, reset_works_exactly_when_flagged)
 	munmap(bar, size);
 }
 
-/* Read @len bytes of the device's real config space through sysfs. */
-static int real_config(const char *bdf, unsigned int off, void *buf,
-		       size_t len)
-{
-	char path[128];
-	int fd, ok;
-
-	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/config", bdf);
-	fd = open(path, O_RDONLY);
-	if (fd < 0)
-		return -errno;
-	ok = pread(fd, buf, len, off) == (ssize_t)len;
-	close(fd);
-	return ok ? 0 : -EIO;
-}
-
 static int config_rw32(int device, unsigned int off, uint32_t *val, bool write)
 {
 	struct vfio_region_info info;
@@ -261,12 +245,12 @@ TEST_F(edu, bar_sizing_is_virtual)
 {
 	uint32_t orig, sized, all = ~0u, real_before, real_after;
 
-	ASSERT_EQ(0, real_config(self->dev.bdf, 0x10, &real_before, 4));
+	ASSERT_EQ(0, vt_real_config(self->dev.bdf, 0x10, &real_before, 4));
 	ASSERT_EQ(0, config_rw32(self->h.device, 0x10, &orig, false));
 	ASSERT_EQ(0, config_rw32(self->h.device, 0x10, &all, true));
 	ASSERT_EQ(0, config_rw32(self->h.device, 0x10, &sized, false));
 	ASSERT_EQ(0, config_rw32(self->h.device, 0x10, &orig, true));
-	ASSERT_EQ(0, real_config(self->dev.bdf, 0x10, &real_after, 4));
+	ASSERT_EQ(0, vt_real_config(self->dev.bdf, 0x10, &real_after, 4));
 	/* A 1 MiB memory BAR: size bits, and the type bits unchanged. */
 	ASSERT_EQ((uint32_t)~(EDU_BAR0_SIZE - 1) | (orig & 0xf), sized);
 	ASSERT_EQ(real_before, real_after);
@@ -302,7 +286,7 @@ TEST_F(edu, msi_address_is_virtual)
 	ASSERT_EQ(0, config_rw32(self->h.device, msi + 4, &orig, false));
 	ASSERT_EQ(0, config_rw32(self->h.device, msi + 4, &val, true));
 	ASSERT_EQ(0, config_rw32(self->h.device, msi + 4, &back, false));
-	ASSERT_EQ(0, real_config(self->dev.bdf, msi + 4, &real, 4));
+	ASSERT_EQ(0, vt_real_config(self->dev.bdf, msi + 4, &real, 4));
 	ASSERT_EQ(0, config_rw32(self->h.device, msi + 4, &orig, true));
 	EXPECT_EQ(val, back);
 	ASSERT_NE(val, real);

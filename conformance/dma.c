@@ -158,33 +158,6 @@ TEST_F(edu_dma, mappings_outlive_the_container_fd)
 	ASSERT_EQ(0, memcmp(self->src, self->dst, DMA_LEN));
 }
 
-/*
- * Pages pinned and not yet released, system-wide (FOLL_PIN accounting).
- * stat_refresh folds the per-CPU deltas, without which the count is off.
- */
-static long pinned_pages(void)
-{
-	long acquired = -1, released = -1, v;
-	char name[64];
-	FILE *f = fopen("/proc/sys/vm/stat_refresh", "w");
-
-	if (f) {
-		fputs("1\n", f);
-		fclose(f);
-	}
-	f = fopen("/proc/vmstat", "r");
-	if (!f)
-		return -1;
-	while (fscanf(f, "%63s %ld", name, &v) == 2) {
-		if (!strcmp(name, "nr_foll_pin_acquired"))
-			acquired = v;
-		else if (!strcmp(name, "nr_foll_pin_released"))
-			released = v;
-	}
-	fclose(f);
-	return acquired < 0 || released < 0 ? -1 : acquired - released;
-}
-
 #define KILL_PAGES	256
 
 /*
@@ -229,7 +202,7 @@ TEST(killed_user_leaves_no_pinned_page)
 
 	if (vt_find_edu(VT_EDU_ALONE, 0, &dev))
 		SKIP(return, "no edu alone in its group");
-	before = pinned_pages();
+	before = vt_pinned_pages();
 	if (before < 0)
 		SKIP(return, "no nr_foll_pin counters in /proc/vmstat");
 	ASSERT_EQ(0, pipe(pipefd));
@@ -239,7 +212,7 @@ TEST(killed_user_leaves_no_pinned_page)
 		dma_until_killed(&dev, pipefd[1]);
 	close(pipefd[1]);
 	ready = read(pipefd[0], &c, 1) == 1;
-	during = pinned_pages();
+	during = vt_pinned_pages();
 	/* Kill first: nothing below may leave the victim running. */
 	kill(pid, SIGKILL);
 	ASSERT_EQ(pid, waitpid(pid, &status, 0));
@@ -247,7 +220,7 @@ TEST(killed_user_leaves_no_pinned_page)
 	ASSERT_TRUE(ready) TH_LOG("the victim could not set up DMA");
 	ASSERT_LE(before + KILL_PAGES, during);
 	for (i = 0; i < 200; i++) {
-		now = pinned_pages();
+		now = vt_pinned_pages();
 		if (now <= before)
 			break;
 		nanosleep(&tick, NULL);

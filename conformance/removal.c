@@ -202,11 +202,22 @@ TEST_F(removal, cooperative_user_lets_unbind_complete)
 	ASSERT_FALSE(vt_group_has_node(group));
 }
 
-/* SPEC: REMOVE-4 REMOVE-5 REMOVE-6 */
+/* SPEC: REMOVE-4 REMOVE-5 REMOVE-6 REMOVE-8 REMOVE-10 */
 TEST_F(removal, ignoring_user_is_revoked_after_grace)
 {
 	struct vfio_device_info info = { .argsz = sizeof(info) };
+	long pinned = vt_pinned_pages();
+	uint16_t cmd;
 	uint32_t word;
+	void *mem;
+
+	/* A user with DMA on and memory mapped, who then ignores the request. */
+	mem = mmap(NULL, 16 * 4096, PROT_READ | PROT_WRITE,
+		   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, mem);
+	ASSERT_EQ(0, vt_map_dma(self->h.container, mem, 0x100000, 16 * 4096,
+				VFIO_DMA_MAP_FLAG_READ | VFIO_DMA_MAP_FLAG_WRITE));
+	ASSERT_EQ(0, vt_enable_bus_master(self->h.device));
 
 	self->unbinder = start_unbind(self->dev.bdf, self->driver);
 	ASSERT_LT(0, self->unbinder);
@@ -224,7 +235,13 @@ TEST_F(removal, ignoring_user_is_revoked_after_grace)
 	ASSERT_EQ(MAP_FAILED, mmap(NULL, 4096, PROT_READ, MAP_SHARED,
 				   self->h.device, 0));
 	ASSERT_EQ(ENODEV, errno);
-	/* The revoked file still closes cleanly (teardown). */
+	/* The device's DMA was stopped before it left. */
+	ASSERT_EQ(0, vt_real_config(self->dev.bdf, 4, &cmd, sizeof(cmd)));
+	ASSERT_FALSE(!!(cmd & PCI_COMMAND_MASTER_BIT));
+	/* The revoked file closes cleanly and nothing stays pinned. */
+	release_files(self);
+	ASSERT_EQ(pinned, vt_pinned_pages());
+	munmap(mem, 16 * 4096);
 }
 
 /* SPEC: REMOVE-9 */

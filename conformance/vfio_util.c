@@ -338,6 +338,57 @@ void *vt_mmap_bar(int device, unsigned int index, size_t *size)
 }
 
 /**
+ * vt_real_config() - read the device's real config space through sysfs
+ *
+ * What the device holds, as opposed to what the implementation shows the
+ * user (virtualized fields).
+ * Return: 0 or -errno.
+ */
+int vt_real_config(const char *bdf, unsigned int off, void *buf, size_t len)
+{
+	char path[PATH_MAX];
+	int fd, ok;
+
+	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/config", bdf);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	ok = pread(fd, buf, len, off) == (ssize_t)len;
+	close(fd);
+	return ok ? 0 : -EIO;
+}
+
+/**
+ * vt_pinned_pages() - pages pinned and not yet released, system-wide
+ *
+ * From the FOLL_PIN counters of /proc/vmstat, after stat_refresh folds the
+ * per-CPU deltas (without which the count is off by a few).
+ * Return: the count, or -1 without the counters.
+ */
+long vt_pinned_pages(void)
+{
+	long acquired = -1, released = -1, v;
+	char name[64];
+	FILE *f = fopen("/proc/sys/vm/stat_refresh", "w");
+
+	if (f) {
+		fputs("1\n", f);
+		fclose(f);
+	}
+	f = fopen("/proc/vmstat", "r");
+	if (!f)
+		return -1;
+	while (fscanf(f, "%63s %ld", name, &v) == 2) {
+		if (!strcmp(name, "nr_foll_pin_acquired"))
+			acquired = v;
+		else if (!strcmp(name, "nr_foll_pin_released"))
+			released = v;
+	}
+	fclose(f);
+	return acquired < 0 || released < 0 ? -1 : acquired - released;
+}
+
+/**
  * vt_map_dma() - VFIO_IOMMU_MAP_DMA of one user range
  * Return: 0 or -errno.
  */

@@ -76,6 +76,9 @@ int vt_config_write16(int device, unsigned int off, uint16_t val);
 int vt_enable_bus_master(int device);
 void *vt_mmap_bar(int device, unsigned int index, size_t *size);
 
+int vt_real_config(const char *bdf, unsigned int off, void *buf, size_t len);
+long vt_pinned_pages(void);
+
 int vt_map_dma(int container, void *vaddr, uint64_t iova, uint64_t size,
 	       uint32_t flags);
 int vt_unmap_dma(int container, uint64_t iova, uint64_t size);
