@@ -349,25 +349,13 @@ void vref_device_uninit(struct vref_device *vdev)
 	up_write(&vdev->lock);
 }
 
-/* Copy the fixed part of an argsz structure: argsz first (COMPAT-1). */
-static int vref_copy_in(void *dst, void __user *src, size_t minsz)
-{
-	u32 argsz;
-
-	if (get_user(argsz, (u32 __user *)src))
-		return -EFAULT;
-	if (argsz < minsz)
-		return -EINVAL;
-	return copy_from_user(dst, src, minsz) ? -EFAULT : 0;
-}
-
 static long vref_ioctl_get_info(struct vref_device *vdev, void __user *uarg)
 {
 	size_t minsz = offsetofend(struct vfio_device_info, num_irqs);
 	struct vfio_device_info info = {};
 	int ret;
 
-	ret = vref_copy_in(&info, uarg, minsz);
+	ret = vref_copy_argsz(&info, uarg, minsz);
 	if (ret)
 		return ret;
 	info.flags = VFIO_DEVICE_FLAGS_PCI;
@@ -427,7 +415,7 @@ static long vref_ioctl_region_info(struct vref_device *vdev,
 	struct vfio_region_info info;
 	int ret;
 
-	ret = vref_copy_in(&info, uarg, minsz);
+	ret = vref_copy_argsz(&info, uarg, minsz);
 	if (ret)
 		return ret;
 	if (info.index >= VFIO_PCI_NUM_REGIONS)

@@ -604,24 +604,6 @@ static u64 vref_dma_remove_range(struct vref_iommu *iommu, u64 start,
 
 /* ----- ioctl arguments ----- */
 
-/*
- * Copy the first @minsz bytes of an ioctl structure, reading none beyond
- * its argsz (COMPAT-1): -EFAULT, or -EINVAL when argsz < @minsz.
- */
-static int vref_copy_in(void *dst, void __user *arg, size_t minsz)
-{
-	u32 argsz;
-
-	if (get_user(argsz, (u32 __user *)arg))
-		return -EFAULT;
-	if (argsz < minsz)
-		return -EINVAL;
-	if (copy_from_user(dst, arg, minsz))
-		return -EFAULT;
-	/* argsz comes first in every structure; it may have changed. */
-	return *(u32 *)dst < minsz ? -EINVAL : 0;
-}
-
 /* ----- VFIO_IOMMU_MAP_DMA ----- */
 
 /* The checks of MAP_DMA that need the lock, in the kernel's order. */
@@ -650,7 +632,7 @@ static long vref_map_dma(struct vref_iommu *iommu, void __user *arg)
 	struct vfio_iommu_type1_dma_map map;
 	int prot = 0, ret;
 
-	ret = vref_copy_in(&map, arg, minsz);
+	ret = vref_copy_argsz(&map, arg, minsz);
 	if (ret)
 		return ret;
 	/* VFIO_DMA_MAP_FLAG_VADDR is not offered (VFIO_UPDATE_VADDR is 0). */
@@ -712,7 +694,7 @@ static long vref_unmap_dma(struct vref_iommu *iommu, void __user *arg)
 	u64 last;
 	int ret;
 
-	ret = vref_copy_in(&unmap, arg, minsz);
+	ret = vref_copy_argsz(&unmap, arg, minsz);
 	if (ret)
 		return ret;
 	if (unmap.flags & ~VFIO_DMA_UNMAP_FLAG_ALL)
@@ -807,7 +789,7 @@ static long vref_get_info(struct vref_iommu *iommu, void __user *arg)
 	u32 argsz;
 	int ret;
 
-	ret = vref_copy_in(&info, arg, minsz);
+	ret = vref_copy_argsz(&info, arg, minsz);
 	if (ret)
 		return ret;
 	argsz = info.argsz;

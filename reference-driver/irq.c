@@ -542,18 +542,6 @@ static int vref_irq_dispatch(struct vref_irq_state *s,
 	}
 }
 
-/* Copy the fixed part of an argsz structure: argsz first (COMPAT-1). */
-static int vref_irq_copy_in(void *dst, void __user *src, size_t minsz)
-{
-	u32 argsz;
-
-	if (get_user(argsz, (u32 __user *)src))
-		return -EFAULT;
-	if (argsz < minsz)
-		return -EINVAL;
-	return copy_from_user(dst, src, minsz) ? -EFAULT : 0;
-}
-
 /* Checks of SET_IRQS that need no device: flags, index, data size. */
 static int vref_irq_check_hdr(const struct vfio_irq_set *hdr, size_t minsz,
 			      size_t *data_size)
@@ -619,7 +607,7 @@ long vref_irq_set(struct vref_device *vdev, unsigned long arg)
 	void *data = NULL;
 	long ret;
 
-	ret = vref_irq_copy_in(&hdr, uarg, minsz);
+	ret = vref_copy_argsz(&hdr, uarg, minsz);
 	if (!ret)
 		ret = vref_irq_check_hdr(&hdr, minsz, &data_size);
 	if (!ret)
@@ -690,7 +678,7 @@ long vref_irq_get_info(struct vref_device *vdev, unsigned long arg)
 	struct vfio_irq_info info;
 	int ret;
 
-	ret = vref_irq_copy_in(&info, uarg, minsz);
+	ret = vref_copy_argsz(&info, uarg, minsz);
 	if (ret)
 		return ret;
 	if (info.index >= VFIO_PCI_NUM_IRQS)

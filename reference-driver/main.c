@@ -8,6 +8,7 @@
 #include <linux/module.h>
 #include <linux/mount.h>
 #include <linux/pseudo_fs.h>
+#include <linux/uaccess.h>
 
 #include "vfio_ref.h"
 
@@ -29,6 +30,29 @@ MODULE_PARM_DESC(grace_ms,
 		 "Grace period in ms between a removal request and revocation (default 10000; per device in sysfs)");
 
 static struct vfsmount *vref_mnt;
+
+/**
+ * vref_copy_argsz() - copy in the fixed part of an argsz structure
+ * @dst: kernel copy, at least @minsz bytes
+ * @src: the user's structure, which starts with its u32 argsz
+ * @minsz: size of the part this ioctl needs
+ *
+ * Reads argsz first so that nothing beyond it is read (COMPAT-1).
+ * Return: 0, -EINVAL when argsz < @minsz, or -EFAULT.
+ */
+int vref_copy_argsz(void *dst, const void __user *src, size_t minsz)
+{
+	u32 argsz;
+
+	if (get_user(argsz, (const u32 __user *)src))
+		return -EFAULT;
+	if (argsz < minsz)
+		return -EINVAL;
+	if (copy_from_user(dst, src, minsz))
+		return -EFAULT;
+	/* argsz comes first in every structure; it may have changed since. */
+	return *(u32 *)dst < minsz ? -EINVAL : 0;
+}
 
 static int vref_init_fs_context(struct fs_context *fc)
 {

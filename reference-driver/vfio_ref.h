@@ -117,6 +117,7 @@ struct vref_device {
 
 /* main.c */
 struct inode *vref_alloc_inode(void);
+int vref_copy_argsz(void *dst, const void __user *src, size_t minsz);
 
 /* container.c */
 int vref_container_init(void);
