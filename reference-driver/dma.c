@@ -602,8 +602,6 @@ static u64 vref_dma_remove_range(struct vref_iommu *iommu, u64 start,
 	return removed;
 }
 
-/* ----- ioctl arguments ----- */
-
 /* ----- VFIO_IOMMU_MAP_DMA ----- */
 
 /* The checks of MAP_DMA that need the lock, in the kernel's order. */
