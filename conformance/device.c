@@ -297,29 +297,22 @@ TEST_F(edu, msi_address_is_virtual)
 TEST_F(edu, next_user_finds_dma_and_msi_off)
 {
 	unsigned int msi = find_cap(self->h.device, 0x05);
-	struct {
-		struct vfio_irq_set set;
-		int32_t fd;
-	} irq = { .set = {
-		.argsz = sizeof(irq),
-		.flags = VFIO_IRQ_SET_DATA_EVENTFD | VFIO_IRQ_SET_ACTION_TRIGGER,
-		.index = VFIO_PCI_MSI_IRQ_INDEX,
-		.count = 1,
-	} };
 	uint16_t cmd, ctl;
+	int efd;
 
 	if (!msi)
 		SKIP(return, "no MSI capability");
-	irq.fd = eventfd(0, EFD_CLOEXEC);
-	ASSERT_LE(0, irq.fd);
+	efd = eventfd(0, EFD_CLOEXEC);
+	ASSERT_LE(0, efd);
 	ASSERT_EQ(0, vt_enable_bus_master(self->h.device));
-	vt_ioctl_ok(self->h.device, VFIO_DEVICE_SET_IRQS, &irq);
+	ASSERT_EQ(0, vt_set_irqs(self->h.device, VFIO_PCI_MSI_IRQ_INDEX,
+				 VFIO_IRQ_SET_ACTION_TRIGGER, 0, 1, efd));
 	ASSERT_EQ(0, vt_real_config(self->dev.bdf, msi + 2, &ctl, 2));
 	ASSERT_TRUE(!!(ctl & 1)) TH_LOG("MSI not enabled on the device");
 
 	/* The user goes away without cleaning up; the next one arrives. */
 	close(self->h.device);
-	close(irq.fd);
+	close(efd);
 	self->h.device = ioctl(self->h.group, VFIO_GROUP_GET_DEVICE_FD,
 			       self->dev.bdf);
 	ASSERT_LE(0, self->h.device);

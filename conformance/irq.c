@@ -65,29 +65,6 @@ FIXTURE_TEARDOWN(irq)
 	close(self->efd);
 }
 
-/* VFIO_DEVICE_SET_IRQS with one eventfd, or none (fd < -1) for DATA_NONE. */
-static int set_irqs(int device, __u32 index, __u32 action, __u32 start,
-		    __u32 count, int fd)
-{
-	char buf[sizeof(struct vfio_irq_set) + sizeof(__s32)];
-	struct vfio_irq_set *set = (struct vfio_irq_set *)buf;
-
-	memset(buf, 0, sizeof(buf));
-	set->argsz = sizeof(*set);
-	set->flags = action | VFIO_IRQ_SET_DATA_NONE;
-	set->index = index;
-	set->start = start;
-	set->count = count;
-	if (fd >= -1) {
-		set->argsz = sizeof(buf);
-		set->flags = action | VFIO_IRQ_SET_DATA_EVENTFD;
-		memcpy(set->data, &fd, sizeof(fd));
-	}
-	return ioctl(device, VFIO_DEVICE_SET_IRQS, set) ? -errno : 0;
-}
-
-#define NO_FD (-2)
-
 /* Whether the eventfd fired within @ms; consumes its count. */
 static bool fired(int efd, int ms)
 {
@@ -117,7 +94,7 @@ TEST_F(irq, intx_info_is_automasked_eventfd)
 /* SPEC: IRQ-2 */
 TEST_F(irq, intx_trigger_signals_eventfd)
 {
-	ASSERT_EQ(0, set_irqs(self->h.device, VFIO_PCI_INTX_IRQ_INDEX,
+	ASSERT_EQ(0, vt_set_irqs(self->h.device, VFIO_PCI_INTX_IRQ_INDEX,
 			      VFIO_IRQ_SET_ACTION_TRIGGER, 0, 1, self->efd));
 	edu_write32(self->bar, EDU_REG_IRQ_RAISE, 1);
 	ASSERT_TRUE(fired(self->efd, FIRES_MS));
@@ -126,7 +103,7 @@ TEST_F(irq, intx_trigger_signals_eventfd)
 /* SPEC: IRQ-3 */
 TEST_F(irq, intx_stays_masked_until_unmask)
 {
-	ASSERT_EQ(0, set_irqs(self->h.device, VFIO_PCI_INTX_IRQ_INDEX,
+	ASSERT_EQ(0, vt_set_irqs(self->h.device, VFIO_PCI_INTX_IRQ_INDEX,
 			      VFIO_IRQ_SET_ACTION_TRIGGER, 0, 1, self->efd));
 	edu_write32(self->bar, EDU_REG_IRQ_RAISE, 1);
 	ASSERT_TRUE(fired(self->efd, FIRES_MS));
@@ -135,15 +112,15 @@ TEST_F(irq, intx_stays_masked_until_unmask)
 	edu_write32(self->bar, EDU_REG_IRQ_RAISE, 2);
 	ASSERT_FALSE(fired(self->efd, QUIET_MS));
 	/* ... until user space unmasks the still-asserted line. */
-	ASSERT_EQ(0, set_irqs(self->h.device, VFIO_PCI_INTX_IRQ_INDEX,
-			      VFIO_IRQ_SET_ACTION_UNMASK, 0, 1, NO_FD));
+	ASSERT_EQ(0, vt_set_irqs(self->h.device, VFIO_PCI_INTX_IRQ_INDEX,
+			      VFIO_IRQ_SET_ACTION_UNMASK, 0, 1, VT_NO_FD));
 	ASSERT_TRUE(fired(self->efd, FIRES_MS));
 }
 
 /* SPEC: IRQ-2 */
 TEST_F(irq, msi_trigger_signals_eventfd)
 {
-	ASSERT_EQ(0, set_irqs(self->h.device, VFIO_PCI_MSI_IRQ_INDEX,
+	ASSERT_EQ(0, vt_set_irqs(self->h.device, VFIO_PCI_MSI_IRQ_INDEX,
 			      VFIO_IRQ_SET_ACTION_TRIGGER, 0, 1, self->efd));
 	edu_write32(self->bar, EDU_REG_IRQ_RAISE, 1);
 	ASSERT_TRUE(fired(self->efd, FIRES_MS));
@@ -152,10 +129,10 @@ TEST_F(irq, msi_trigger_signals_eventfd)
 /* SPEC: IRQ-4 */
 TEST_F(irq, trigger_count_zero_disables)
 {
-	ASSERT_EQ(0, set_irqs(self->h.device, VFIO_PCI_MSI_IRQ_INDEX,
+	ASSERT_EQ(0, vt_set_irqs(self->h.device, VFIO_PCI_MSI_IRQ_INDEX,
 			      VFIO_IRQ_SET_ACTION_TRIGGER, 0, 1, self->efd));
-	ASSERT_EQ(0, set_irqs(self->h.device, VFIO_PCI_MSI_IRQ_INDEX,
-			      VFIO_IRQ_SET_ACTION_TRIGGER, 0, 0, NO_FD));
+	ASSERT_EQ(0, vt_set_irqs(self->h.device, VFIO_PCI_MSI_IRQ_INDEX,
+			      VFIO_IRQ_SET_ACTION_TRIGGER, 0, 0, VT_NO_FD));
 	edu_write32(self->bar, EDU_REG_IRQ_RAISE, 1);
 	ASSERT_FALSE(fired(self->efd, QUIET_MS));
 }
@@ -177,14 +154,14 @@ TEST_F(irq, set_irqs_two_data_types_is_refused)
 /* SPEC: IRQ-5 */
 TEST_F(irq, set_irqs_bad_index_is_refused)
 {
-	ASSERT_EQ(-EINVAL, set_irqs(self->h.device, 99,
+	ASSERT_EQ(-EINVAL, vt_set_irqs(self->h.device, 99,
 				    VFIO_IRQ_SET_ACTION_TRIGGER, 0, 1, self->efd));
 }
 
 /* SPEC: IRQ-5 */
 TEST_F(irq, set_irqs_beyond_count_is_refused)
 {
-	ASSERT_EQ(-EINVAL, set_irqs(self->h.device, VFIO_PCI_INTX_IRQ_INDEX,
+	ASSERT_EQ(-EINVAL, vt_set_irqs(self->h.device, VFIO_PCI_INTX_IRQ_INDEX,
 				    VFIO_IRQ_SET_ACTION_TRIGGER, 1, 1, self->efd));
 }
 
@@ -194,9 +171,9 @@ TEST_F(irq, msi_while_intx_enabled_is_refused)
 	int other = eventfd(0, EFD_CLOEXEC);
 
 	ASSERT_LE(0, other);
-	ASSERT_EQ(0, set_irqs(self->h.device, VFIO_PCI_INTX_IRQ_INDEX,
+	ASSERT_EQ(0, vt_set_irqs(self->h.device, VFIO_PCI_INTX_IRQ_INDEX,
 			      VFIO_IRQ_SET_ACTION_TRIGGER, 0, 1, self->efd));
-	ASSERT_EQ(-EINVAL, set_irqs(self->h.device, VFIO_PCI_MSI_IRQ_INDEX,
+	ASSERT_EQ(-EINVAL, vt_set_irqs(self->h.device, VFIO_PCI_MSI_IRQ_INDEX,
 				    VFIO_IRQ_SET_ACTION_TRIGGER, 0, 1, other));
 	close(other);
 }
@@ -219,9 +196,9 @@ TEST_F(irq, bad_eventfd_keeps_previous_trigger)
 {
 	int ret;
 
-	ASSERT_EQ(0, set_irqs(self->h.device, VFIO_PCI_MSI_IRQ_INDEX,
+	ASSERT_EQ(0, vt_set_irqs(self->h.device, VFIO_PCI_MSI_IRQ_INDEX,
 			      VFIO_IRQ_SET_ACTION_TRIGGER, 0, 1, self->efd));
-	ret = set_irqs(self->h.device, VFIO_PCI_MSI_IRQ_INDEX,
+	ret = vt_set_irqs(self->h.device, VFIO_PCI_MSI_IRQ_INDEX,
 		       VFIO_IRQ_SET_ACTION_TRIGGER, 0, 1, 9999);
 	ASSERT_TRUE(ret == -EBADF || ret == -EINVAL) TH_LOG("got %d", ret);
 	edu_write32(self->bar, EDU_REG_IRQ_RAISE, 1);

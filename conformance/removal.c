@@ -115,15 +115,6 @@ static void release_files(FIXTURE_DATA(removal) *self)
 
 FIXTURE_SETUP(removal)
 {
-	struct {
-		struct vfio_irq_set set;
-		int32_t fd;
-	} req = { .set = {
-		.argsz = sizeof(req),
-		.flags = VFIO_IRQ_SET_DATA_EVENTFD | VFIO_IRQ_SET_ACTION_TRIGGER,
-		.index = VFIO_PCI_REQ_IRQ_INDEX,
-		.count = 1,
-	} };
 	char path[PATH_MAX], ms[16];
 	int ret;
 
@@ -146,8 +137,8 @@ FIXTURE_SETUP(removal)
 	ASSERT_NE(MAP_FAILED, self->bar);
 	self->req = eventfd(0, EFD_CLOEXEC);
 	ASSERT_LE(0, self->req);
-	req.fd = self->req;
-	vt_ioctl_ok(self->h.device, VFIO_DEVICE_SET_IRQS, &req);
+	ASSERT_EQ(0, vt_set_irqs(self->h.device, VFIO_PCI_REQ_IRQ_INDEX,
+				 VFIO_IRQ_SET_ACTION_TRIGGER, 0, 1, self->req));
 }
 
 FIXTURE_TEARDOWN(removal)

@@ -338,6 +338,31 @@ void *vt_mmap_bar(int device, unsigned int index, size_t *size)
 }
 
 /**
+ * vt_set_irqs() - VFIO_DEVICE_SET_IRQS with one eventfd, or with none
+ * @fd: the eventfd (-1 removes the trigger), or VT_NO_FD for DATA_NONE
+ * Return: 0 or -errno.
+ */
+int vt_set_irqs(int device, __u32 index, __u32 action, __u32 start,
+		__u32 count, int fd)
+{
+	char buf[sizeof(struct vfio_irq_set) + sizeof(__s32)];
+	struct vfio_irq_set *set = (struct vfio_irq_set *)buf;
+
+	memset(buf, 0, sizeof(buf));
+	set->argsz = sizeof(*set);
+	set->flags = action | VFIO_IRQ_SET_DATA_NONE;
+	set->index = index;
+	set->start = start;
+	set->count = count;
+	if (fd != VT_NO_FD) {
+		set->argsz = sizeof(buf);
+		set->flags = action | VFIO_IRQ_SET_DATA_EVENTFD;
+		memcpy(set->data, &fd, sizeof(fd));
+	}
+	return ioctl(device, VFIO_DEVICE_SET_IRQS, set) ? -errno : 0;
+}
+
+/**
  * vt_real_config() - read the device's real config space through sysfs
  *
  * What the device holds, as opposed to what the implementation shows the

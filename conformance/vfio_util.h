@@ -76,6 +76,10 @@ int vt_config_write16(int device, unsigned int off, uint16_t val);
 int vt_enable_bus_master(int device);
 void *vt_mmap_bar(int device, unsigned int index, size_t *size);
 
+/* vt_set_irqs() without an eventfd: DATA_NONE. */
+#define VT_NO_FD	(-2)
+int vt_set_irqs(int device, __u32 index, __u32 action, __u32 start,
+		__u32 count, int fd);
 int vt_real_config(const char *bdf, unsigned int off, void *buf, size_t len);
 long vt_pinned_pages(void);
 
