@@ -70,12 +70,6 @@ FIXTURE_VARIANT_ADD(dma, igb) {
 	.kind = VT_DEV_ANY,
 };
 
-static const char *kind_name(enum vt_dev_kind kind)
-{
-	return kind == VT_DEV_ALONE ? " alone in its group" :
-	       kind == VT_DEV_SHARED ? " sharing its group" : "";
-}
-
 static void *page_alloc(void)
 {
 	return mmap(NULL, PAGE, PROT_READ | PROT_WRITE,
@@ -101,7 +95,7 @@ FIXTURE_SETUP(dma)
 	ASSERT_NE(NULL, ops);
 	if (vt_engine_find(ops, variant->kind, variant->nth, &self->dev))
 		vt_skip_setup("no %s device%s (#%d) for the %s DMA engine",
-			      ops->name, kind_name(variant->kind),
+			      ops->name, vt_dev_kind_name(variant->kind),
 			      variant->nth, ops->name);
 	ret = vt_open_device(&self->dev, &self->h);
 	ASSERT_EQ(0, ret) TH_LOG("open %s: %s", self->dev.bdf, strerror(-ret));

@@ -57,6 +57,15 @@ int vt_engine_find(const struct vt_engine_ops *ops, enum vt_dev_kind kind,
 	return vt_find_dev(ops->vendor, ops->device, kind, nth, out);
 }
 
+/**
+ * vt_dev_kind_name() - " alone in its group" and the like, for skip reasons
+ */
+const char *vt_dev_kind_name(enum vt_dev_kind kind)
+{
+	return kind == VT_DEV_ALONE ? " alone in its group" :
+	       kind == VT_DEV_SHARED ? " sharing its group" : "";
+}
+
 static int bus_master(int device, bool on)
 {
 	uint16_t cmd;

@@ -78,6 +78,7 @@ const struct vt_engine_ops *vt_engine_for(unsigned int vendor,
 					  unsigned int device);
 int vt_engine_find(const struct vt_engine_ops *ops, enum vt_dev_kind kind,
 		   int nth, struct vt_pci_dev *out);
+const char *vt_dev_kind_name(enum vt_dev_kind kind);
 int vt_engine_open(struct vt_engine *e, const struct vt_engine_ops *ops,
 		   int device, int container, uint64_t iova);
 void vt_engine_close(struct vt_engine *e);

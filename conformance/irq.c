@@ -56,10 +56,8 @@ FIXTURE_SETUP(irq)
 	self->efd = -1;
 	ASSERT_NE(NULL, ops);
 	if (vt_engine_find(ops, variant->kind, 0, &self->dev))
-		vt_skip_setup("no %s device%s for the %s engine", ops->name,
-			      variant->kind == VT_DEV_ALONE ? " alone in its group" :
-			      variant->kind == VT_DEV_SHARED ? " sharing its group" : "",
-			      ops->name);
+		vt_skip_setup("no %s device%s for the %s DMA engine", ops->name,
+			      vt_dev_kind_name(variant->kind), ops->name);
 	ret = vt_open_device(&self->dev, &self->h);
 	ASSERT_EQ(0, ret) TH_LOG("open %s: %s", self->dev.bdf, strerror(-ret));
 	/* An MSI is a DMA write: the engine turns bus mastering on. */
