@@ -6,12 +6,14 @@
  * an edu on an empty hot-pluggable root port. Without that relay (real
  * hardware) every test skips.
  *
- * Each test plugs the edu, binds it to the implementation's driver (DRIVER
- * in the config) the way the runner does, and uses it in a container that
- * also holds another edu, whose DMA runs in a thread throughout. Teardown
- * always lets go of the files and unplugs, so that an implementation that
- * waits for the user without bound (the kernel's own VFIO) is reported,
- * not hung.
+ * Fixture hotplug: each test plugs an edu on the root port (a group of its
+ * own), binds it to the implementation's driver (DRIVER in the config) the
+ * way the runner does, and uses it in a container that also holds another
+ * edu, whose DMA runs in a thread throughout. Fixture joining: an edu is
+ * plugged behind the conventional bridge whose group user space holds, with
+ * DMA running on the group's first edu. Teardown always lets go of the files
+ * and unplugs, so that an implementation that waits for the user without
+ * bound (the kernel's own VFIO) is reported, not hung.
  */
 #include <fcntl.h>
 #include <limits.h>
@@ -42,28 +44,7 @@
 #define APPEAR_MS	20000	/* device_add until the device is in sysfs */
 #define DELETED_MS	70000	/* relay's own bound is 60 s */
 
-/* Another edu of the container, doing DMA in a thread. */
-struct background {
-	pthread_t thread;
-	bool running;
-	volatile bool stop;
-	volatile void *bar;
-	unsigned char *mem;	/* two pages at IOVA_OTHER */
-	volatile unsigned int rounds, failures;
-};
 
-FIXTURE(hotplug) {
-	int tty;			/* the relay's serial port */
-	bool del_pending;		/* device_del sent, answer not read */
-	char driver[64];
-	struct vt_pci_dev other, hp;
-	int container, other_group, other_device;
-	int group, device, req;		/* the plugged edu's */
-	void *bar;
-	size_t bar_size;
-	unsigned char *mem;		/* two pages at IOVA_HP */
-	struct background bg;
-};
 
 static long long now_ms(void)
 {
@@ -236,7 +217,18 @@ static int relay_open(char *why, size_t len)
 	return fd;
 }
 
-/* --- the other edu's DMA -------------------------------------------------- */
+/* --- DMA of another edu, in a thread -------------------------------------- */
+
+/* Another edu of the container, doing DMA in a thread. */
+struct background {
+	pthread_t thread;
+	bool running;
+	volatile bool stop;
+	volatile void *bar;
+	size_t bar_size;
+	unsigned char *mem;	/* two pages at IOVA_OTHER */
+	volatile unsigned int rounds, failures;
+};
 
 static void *background_dma(void *arg)
 {
@@ -256,7 +248,232 @@ static void *background_dma(void *arg)
 	return NULL;
 }
 
-/* --- the plugged edu ------------------------------------------------------ */
+/* Start DMA on @device (in @container) in a thread. Return: 0 or -1. */
+static int background_start(struct background *bg, int container,
+			     int device)
+{
+	bg->mem = mmap(NULL, 2 * PAGE, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (bg->mem == MAP_FAILED || vt_enable_bus_master(device) ||
+	    vt_map_dma(container, bg->mem, IOVA_OTHER, 2 * PAGE,
+		       VFIO_DMA_MAP_FLAG_READ | VFIO_DMA_MAP_FLAG_WRITE))
+		return -1;
+	bg->bar = vt_mmap_bar(device, VFIO_PCI_BAR0_REGION_INDEX,
+			      &bg->bar_size);
+	if (bg->bar == MAP_FAILED)
+		return -1;
+	if (pthread_create(&bg->thread, NULL, background_dma, bg))
+		return -1;
+	bg->running = true;
+	return 0;
+}
+
+/* Whether the thread completes @n more rounds within @ms. */
+static bool background_progress(struct background *bg, unsigned int n,
+				int ms)
+{
+	unsigned int target = bg->rounds + n;
+	long long deadline = now_ms() + ms;
+
+	while (bg->rounds < target && now_ms() < deadline)
+		sleep_ms(20);
+	return bg->rounds >= target;
+}
+
+/* Stop the thread. Return: how many of its transfers failed. */
+static unsigned int background_stop(struct background *bg)
+{
+	if (bg->running) {
+		bg->stop = true;
+		pthread_join(bg->thread, NULL);
+		bg->running = false;
+	}
+	if (bg->bar && bg->bar != MAP_FAILED)
+		munmap((void *)bg->bar, bg->bar_size);
+	if (bg->mem && bg->mem != MAP_FAILED)
+		munmap(bg->mem, 2 * PAGE);
+	bg->bar = bg->mem = MAP_FAILED;
+	return bg->failures;
+}
+
+/* --- plugging ------------------------------------------------------------- */
+
+/*
+ * Ask the relay for @request (a device_add), then wait for a new edu in
+ * sysfs, with its IOMMU group. Return: 0 and fills @out, or -1 with @err.
+ */
+static int plug(int tty, const char *request, struct vt_pci_dev *out,
+		char *err, size_t len)
+{
+	struct vt_pci_dev before[VT_MAX_DEVICES], now[VT_MAX_DEVICES];
+	int nb = vt_find_pci(EDU_VENDOR, EDU_DEVICE, before, VT_MAX_DEVICES);
+	long long t0 = now_ms(), deadline = t0 + APPEAR_MS;
+	char answer[128];
+	int i, j, n;
+
+	if (relay_send(tty, request) ||
+	    relay_answer(tty, 10000, answer, sizeof(answer))) {
+		snprintf(err, len, "%s: %s", request, answer);
+		return -1;
+	}
+	while (now_ms() < deadline) {
+		n = vt_find_pci(EDU_VENDOR, EDU_DEVICE, now, VT_MAX_DEVICES);
+		for (i = 0; i < n; i++) {
+			for (j = 0; j < nb; j++)
+				if (!strcmp(now[i].bdf, before[j].bdf))
+					break;
+			if (j < nb || now[i].group < 0)
+				continue;
+			*out = now[i];
+			printf("# %s: %s (group %d) in sysfs after %lld ms\n",
+			       request, out->bdf, out->group, now_ms() - t0);
+			return 0;
+		}
+		sleep_ms(20);
+	}
+	snprintf(err, len, "no new edu in sysfs %d ms after %s", APPEAR_MS,
+		 request);
+	return -1;
+}
+
+/*
+ * Remove what an earlier failure left plugged: @request (a device_del) is
+ * answered ok, or refused because there is no such device.
+ */
+static int unplug_leftover(int tty, const char *request, char *err,
+			   size_t len)
+{
+	if (relay_send(tty, request))
+		return -1;
+	if (!relay_answer(tty, DELETED_MS, err, len))
+		return 0;
+	return strstr(err, "not found") ? 0 : -1;
+}
+
+/* Send a device_del @request, without waiting for its answer. */
+static int unplug_request(int tty, const char *request, bool *pending)
+{
+	if (relay_send(tty, request))
+		return -1;
+	*pending = true;
+	return 0;
+}
+
+/* The answer to a pending device_del. Return: 0 for "ok". */
+static int unplug_answer(int tty, bool *pending, char *answer, size_t len)
+{
+	*pending = false;
+	return relay_answer(tty, DELETED_MS, answer, len);
+}
+
+/* Wait until @bdf is gone from sysfs. */
+static bool wait_gone(const char *bdf, int ms)
+{
+	long long deadline = now_ms() + ms;
+
+	while (device_present(bdf)) {
+		if (now_ms() > deadline)
+			return false;
+		sleep_ms(20);
+	}
+	return true;
+}
+
+/*
+ * Get the device file of bound @dev from the open @group, enable bus
+ * mastering, map BAR0, register @req on the REQ index and set a short grace
+ * period where the driver has one.
+ * Return: the device fd, or -1 with @err filled.
+ */
+static int open_plugged(const struct vt_pci_dev *dev, int group, int req,
+			void **bar, size_t *bar_size, char *err, size_t len)
+{
+	char path[PATH_MAX], ms[16];
+	int device;
+
+	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/grace_ms",
+		 dev->bdf);
+	snprintf(ms, sizeof(ms), "%d", GRACE_MS);
+	if (!access(path, F_OK) && sysfs_write(path, ms)) {
+		snprintf(err, len, "cannot set grace_ms of %s", dev->bdf);
+		return -1;
+	}
+	device = ioctl(group, VFIO_GROUP_GET_DEVICE_FD, dev->bdf);
+	if (device < 0) {
+		snprintf(err, len, "GET_DEVICE_FD: %s", strerror(errno));
+		return -1;
+	}
+	if (vt_enable_bus_master(device)) {
+		snprintf(err, len, "bus master: %s", strerror(errno));
+		goto err_close;
+	}
+	*bar = vt_mmap_bar(device, VFIO_PCI_BAR0_REGION_INDEX, bar_size);
+	if (*bar == MAP_FAILED) {
+		snprintf(err, len, "mmap BAR0: %s", strerror(errno));
+		goto err_close;
+	}
+	if (vt_set_irqs(device, VFIO_PCI_REQ_IRQ_INDEX,
+			VFIO_IRQ_SET_ACTION_TRIGGER, 0, 1, req)) {
+		snprintf(err, len, "REQ trigger: %s", strerror(errno));
+		munmap(*bar, *bar_size);
+		goto err_close;
+	}
+	return device;
+
+err_close:
+	*bar = MAP_FAILED;
+	close(device);
+	return -1;
+}
+
+/*
+ * One edu DMA round trip through @bar (user memory @mem, two pages mapped at
+ * @iova), after a BAR0 register access.
+ */
+static bool edu_works(volatile void *bar, unsigned char *mem, uint64_t iova,
+		      unsigned char seed)
+{
+	unsigned char *src = mem, *dst = mem + PAGE;
+
+	edu_write32(bar, EDU_REG_LIVENESS, 0x1234u * seed);
+	if (edu_read32(bar, EDU_REG_LIVENESS) != ~(0x1234u * seed))
+		return false;
+	memset(src, seed, DMA_LEN);
+	memset(dst, 0, DMA_LEN);
+	return !edu_dma(bar, iova, EDU_DMA_BUF, DMA_LEN, false) &&
+	       !edu_dma(bar, EDU_DMA_BUF, iova + PAGE, DMA_LEN, true) &&
+	       !memcmp(src, dst, DMA_LEN);
+}
+
+static bool eventfd_fired(int fd, int ms)
+{
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+	uint64_t count;
+
+	return poll(&p, 1, ms) == 1 &&
+	       read(fd, &count, sizeof(count)) == sizeof(count);
+}
+
+static void *two_pages(void)
+{
+	return mmap(NULL, 2 * PAGE, PROT_READ | PROT_WRITE,
+		    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+}
+
+/* --- an edu plugged on the root port, alone in its group ------------------- */
+
+FIXTURE(hotplug) {
+	int tty;			/* the relay's serial port */
+	bool del_pending;		/* device_del sent, answer not read */
+	char driver[64];
+	struct vt_pci_dev other, hp;
+	int container, other_group, other_device;
+	int group, device, req;		/* the plugged edu's */
+	void *bar;
+	size_t bar_size;
+	unsigned char *mem;		/* two pages at IOVA_HP */
+	struct background bg;		/* the other edu */
+};
 
 static void release_device(FIXTURE_DATA(hotplug) *self)
 {
@@ -276,77 +493,14 @@ static void release_group(FIXTURE_DATA(hotplug) *self)
 	self->group = -1;
 }
 
-/* Wait until @bdf is gone from sysfs. */
-static bool wait_gone(const char *bdf, int ms)
+/* Plug the edu, bind it and open it into the container. */
+static int plug_and_open(FIXTURE_DATA(hotplug) *self, char *err, size_t len)
 {
-	long long deadline = now_ms() + ms;
-
-	while (device_present(bdf)) {
-		if (now_ms() > deadline)
-			return false;
-		sleep_ms(20);
-	}
-	return true;
-}
-
-/*
- * device_add, then wait for a new edu in sysfs, with its IOMMU group.
- * Return: 0 and fills self->hp, or -1 with @err filled.
- */
-static int plug(FIXTURE_DATA(hotplug) *self, char *err, size_t len)
-{
-	struct vt_pci_dev before[VT_MAX_DEVICES], now[VT_MAX_DEVICES];
-	int nb = vt_find_pci(EDU_VENDOR, EDU_DEVICE, before, VT_MAX_DEVICES);
-	long long t0 = now_ms(), deadline = t0 + APPEAR_MS;
-	char answer[128];
-	int i, j, n;
-
-	if (relay_send(self->tty, "device_add") ||
-	    relay_answer(self->tty, 10000, answer, sizeof(answer))) {
-		snprintf(err, len, "device_add: %s", answer);
+	if (plug(self->tty, "device_add", &self->hp, err, len))
 		return -1;
-	}
-	while (now_ms() < deadline) {
-		n = vt_find_pci(EDU_VENDOR, EDU_DEVICE, now, VT_MAX_DEVICES);
-		for (i = 0; i < n; i++) {
-			for (j = 0; j < nb; j++)
-				if (!strcmp(now[i].bdf, before[j].bdf))
-					break;
-			if (j < nb || now[i].group < 0)
-				continue;
-			self->hp = now[i];
-			printf("# plugged %s (group %d) %lld ms after device_add\n",
-			       self->hp.bdf, self->hp.group, now_ms() - t0);
-			return 0;
-		}
-		sleep_ms(20);
-	}
-	snprintf(err, len, "no new edu in sysfs %d ms after device_add",
-		 APPEAR_MS);
-	return -1;
-}
-
-/*
- * Bind the plugged edu, open its group into the container, get its device
- * file, map BAR0 and register the REQ eventfd.
- * Return: 0, or -1 with @err filled.
- */
-static int open_plugged(FIXTURE_DATA(hotplug) *self, char *err, size_t len)
-{
-	char path[PATH_MAX], ms[16];
-	int ret;
-
-	ret = bind_to(self->hp.bdf, self->driver);
-	if (ret) {
+	if (bind_to(self->hp.bdf, self->driver)) {
 		snprintf(err, len, "%s does not bind to %s", self->hp.bdf,
 			 self->driver);
-		return -1;
-	}
-	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/grace_ms",
-		 self->hp.bdf);
-	snprintf(ms, sizeof(ms), "%d", GRACE_MS);
-	if (!access(path, F_OK) && sysfs_write(path, ms)) {
-		snprintf(err, len, "cannot set grace_ms of %s", self->hp.bdf);
 		return -1;
 	}
 	self->group = vt_open_group(self->hp.group);
@@ -359,76 +513,14 @@ static int open_plugged(FIXTURE_DATA(hotplug) *self, char *err, size_t len)
 		snprintf(err, len, "SET_CONTAINER: %s", strerror(errno));
 		return -1;
 	}
-	self->device = ioctl(self->group, VFIO_GROUP_GET_DEVICE_FD,
-			     self->hp.bdf);
-	if (self->device < 0) {
-		snprintf(err, len, "GET_DEVICE_FD: %s", strerror(errno));
-		return -1;
-	}
-	if (vt_enable_bus_master(self->device)) {
-		snprintf(err, len, "bus master: %s", strerror(errno));
-		return -1;
-	}
-	self->bar = vt_mmap_bar(self->device, VFIO_PCI_BAR0_REGION_INDEX,
-				&self->bar_size);
-	if (self->bar == MAP_FAILED) {
-		snprintf(err, len, "mmap BAR0: %s", strerror(errno));
-		return -1;
-	}
-	if (vt_set_irqs(self->device, VFIO_PCI_REQ_IRQ_INDEX,
-			VFIO_IRQ_SET_ACTION_TRIGGER, 0, 1, self->req)) {
-		snprintf(err, len, "REQ trigger: %s", strerror(errno));
-		return -1;
-	}
-	return 0;
-}
-
-/* Send device_del, without waiting (the answer comes after removal). */
-static int unplug_request(FIXTURE_DATA(hotplug) *self)
-{
-	if (relay_send(self->tty, "device_del"))
-		return -1;
-	self->del_pending = true;
-	return 0;
-}
-
-/* The answer to a pending device_del. Return: 0 for "ok". */
-static int unplug_answer(FIXTURE_DATA(hotplug) *self, char *answer,
-			 size_t len)
-{
-	self->del_pending = false;
-	return relay_answer(self->tty, DELETED_MS, answer, len);
-}
-
-/* One edu DMA round trip through the plugged edu, and BAR0 access. */
-static bool plugged_works(FIXTURE_DATA(hotplug) *self, unsigned char seed)
-{
-	unsigned char *src = self->mem, *dst = self->mem + PAGE;
-
-	edu_write32(self->bar, EDU_REG_LIVENESS, 0x1234u * seed);
-	if (edu_read32(self->bar, EDU_REG_LIVENESS) != ~(0x1234u * seed))
-		return false;
-	memset(src, seed, DMA_LEN);
-	memset(dst, 0, DMA_LEN);
-	return !edu_dma(self->bar, IOVA_HP, EDU_DMA_BUF, DMA_LEN, false) &&
-	       !edu_dma(self->bar, EDU_DMA_BUF, IOVA_HP + PAGE, DMA_LEN,
-			true) &&
-	       !memcmp(src, dst, DMA_LEN);
-}
-
-static bool eventfd_fired(int fd, int ms)
-{
-	struct pollfd p = { .fd = fd, .events = POLLIN };
-	uint64_t count;
-
-	return poll(&p, 1, ms) == 1 &&
-	       read(fd, &count, sizeof(count)) == sizeof(count);
+	self->device = open_plugged(&self->hp, self->group, self->req,
+				    &self->bar, &self->bar_size, err, len);
+	return self->device < 0 ? -1 : 0;
 }
 
 FIXTURE_SETUP(hotplug)
 {
 	char why[256], err[256];
-	size_t size;
 
 	self->tty = self->container = self->other_group = -1;
 	self->other_device = self->group = self->device = self->req = -1;
@@ -440,11 +532,8 @@ FIXTURE_SETUP(hotplug)
 		vt_skip_setup("no DRIVER in %s", CONF_PATH);
 	if (vt_find_edu(VT_EDU_ALONE, 0, &self->other))
 		vt_skip_setup("no edu alone in its group for the container");
-
-	/* A device left plugged by an earlier failure goes first. */
-	ASSERT_EQ(0, relay_send(self->tty, "device_del"));
-	if (relay_answer(self->tty, DELETED_MS, err, sizeof(err)))
-		ASSERT_NE(NULL, strstr(err, "not found")) TH_LOG("%s", err);
+	ASSERT_EQ(0, unplug_leftover(self->tty, "device_del", err,
+				     sizeof(err))) TH_LOG("%s", err);
 
 	/* The container, with the other edu doing DMA in it. */
 	self->container = vt_open_container();
@@ -458,30 +547,16 @@ FIXTURE_SETUP(hotplug)
 	self->other_device = ioctl(self->other_group, VFIO_GROUP_GET_DEVICE_FD,
 				   self->other.bdf);
 	ASSERT_LE(0, self->other_device);
-	ASSERT_EQ(0, vt_enable_bus_master(self->other_device));
-	self->bg.bar = vt_mmap_bar(self->other_device,
-				   VFIO_PCI_BAR0_REGION_INDEX, &size);
-	ASSERT_NE(MAP_FAILED, self->bg.bar);
-	self->bg.mem = mmap(NULL, 2 * PAGE, PROT_READ | PROT_WRITE,
-			    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	self->mem = mmap(NULL, 2 * PAGE, PROT_READ | PROT_WRITE,
-			 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	ASSERT_NE(MAP_FAILED, self->bg.mem);
+	ASSERT_EQ(0, background_start(&self->bg, self->container,
+				      self->other_device));
+	self->mem = two_pages();
 	ASSERT_NE(MAP_FAILED, self->mem);
-	ASSERT_EQ(0, vt_map_dma(self->container, self->bg.mem, IOVA_OTHER,
-				2 * PAGE, VFIO_DMA_MAP_FLAG_READ |
-				VFIO_DMA_MAP_FLAG_WRITE));
 	ASSERT_EQ(0, vt_map_dma(self->container, self->mem, IOVA_HP, 2 * PAGE,
 				VFIO_DMA_MAP_FLAG_READ |
 				VFIO_DMA_MAP_FLAG_WRITE));
-	ASSERT_EQ(0, pthread_create(&self->bg.thread, NULL, background_dma,
-				    &self->bg));
-	self->bg.running = true;
-
 	self->req = eventfd(0, EFD_CLOEXEC);
 	ASSERT_LE(0, self->req);
-	ASSERT_EQ(0, plug(self, err, sizeof(err))) TH_LOG("%s", err);
-	ASSERT_EQ(0, open_plugged(self, err, sizeof(err))) TH_LOG("%s", err);
+	ASSERT_EQ(0, plug_and_open(self, err, sizeof(err))) TH_LOG("%s", err);
 }
 
 FIXTURE_TEARDOWN(hotplug)
@@ -491,20 +566,21 @@ FIXTURE_TEARDOWN(hotplug)
 	/* Let go, so that a removal still waiting for us completes. */
 	release_group(self);
 	if (self->del_pending) {
-		EXPECT_EQ(0, unplug_answer(self, answer, sizeof(answer)))
+		EXPECT_EQ(0, unplug_answer(self->tty, &self->del_pending,
+					   answer, sizeof(answer)))
 			TH_LOG("device_del: %s", answer);
 	} else if (self->hp.bdf[0] && device_present(self->hp.bdf)) {
-		EXPECT_EQ(0, unplug_request(self));
-		EXPECT_EQ(0, unplug_answer(self, answer, sizeof(answer)))
+		EXPECT_EQ(0, unplug_request(self->tty, "device_del",
+					    &self->del_pending));
+		EXPECT_EQ(0, unplug_answer(self->tty, &self->del_pending,
+					   answer, sizeof(answer)))
 			TH_LOG("device_del: %s", answer);
 	}
-	if (self->bg.running) {
-		self->bg.stop = true;
-		pthread_join(self->bg.thread, NULL);
-		EXPECT_EQ(0u, self->bg.failures)
-			TH_LOG("the other edu's DMA failed %u of %u times",
-			       self->bg.failures, self->bg.rounds);
-	}
+	EXPECT_EQ(0u, background_stop(&self->bg))
+		TH_LOG("the other edu's DMA failed %u of %u times",
+		       self->bg.failures, self->bg.rounds);
+	if (self->mem != MAP_FAILED)
+		munmap(self->mem, 2 * PAGE);
 	if (self->other_device >= 0)
 		close(self->other_device);
 	if (self->other_group >= 0)
@@ -539,26 +615,29 @@ static bool read_raises_sigbus(volatile void *addr)
 	return raised;
 }
 
-/* SPEC: REMOVE-1 REMOVE-3 REMOVE-9 REMOVE-11 BIND-8 */
+/* SPEC: REMOVE-1 REMOVE-3 REMOVE-9 REMOVE-11 */
 TEST_F_TIMEOUT(hotplug, cooperative_user_lets_unplug_complete, 120)
 {
 	struct vfio_group_status status = { .argsz = sizeof(status) };
-	unsigned int rounds = self->bg.rounds;
 	char answer[256];
 	long long t0, t_req, t_close;
 
-	ASSERT_TRUE(plugged_works(self, 0x11));
+	ASSERT_TRUE(edu_works(self->bar, self->mem, IOVA_HP, 0x11));
 	t0 = now_ms();
-	ASSERT_EQ(0, unplug_request(self));
+	ASSERT_EQ(0, unplug_request(self->tty, "device_del",
+				    &self->del_pending));
 	ASSERT_TRUE(eventfd_fired(self->req, REQ_MS));
 	t_req = now_ms();
+	/* Removal waits for us: the container's other edu keeps its DMA. */
+	ASSERT_TRUE(background_progress(&self->bg, 2, 5000));
 	/* The user answers the request: it closes the device file. */
 	release_device(self);
 	t_close = now_ms();
-	ASSERT_EQ(0, unplug_answer(self, answer, sizeof(answer)))
+	ASSERT_EQ(0, unplug_answer(self->tty, &self->del_pending, answer,
+				   sizeof(answer)))
 		TH_LOG("device_del: %s", answer);
 	ASSERT_TRUE(wait_gone(self->hp.bdf, 2000));
-	printf("# device_del: REQ after %lld ms, removed %lld ms after the close\n",
+	printf("# device_del: REQ after %lld ms; removed %lld ms after the close\n",
 	       t_req - t0, now_ms() - t_close);
 
 	/* The group fd still open: the group is no longer viable. */
@@ -567,8 +646,7 @@ TEST_F_TIMEOUT(hotplug, cooperative_user_lets_unplug_complete, 120)
 	release_group(self);
 	ASSERT_FALSE(vt_group_has_node(self->hp.group));
 
-	/* The other edu of the container did DMA all along. */
-	ASSERT_LT(rounds + 2, self->bg.rounds);
+	ASSERT_TRUE(background_progress(&self->bg, 2, 5000));
 	ASSERT_EQ(0u, self->bg.failures);
 }
 
@@ -577,17 +655,18 @@ TEST_F_TIMEOUT(hotplug, replugged_device_works_again, 120)
 {
 	char answer[256], err[256];
 
-	ASSERT_TRUE(plugged_works(self, 0x22));
-	ASSERT_EQ(0, unplug_request(self));
+	ASSERT_TRUE(edu_works(self->bar, self->mem, IOVA_HP, 0x22));
+	ASSERT_EQ(0, unplug_request(self->tty, "device_del",
+				    &self->del_pending));
 	ASSERT_TRUE(eventfd_fired(self->req, REQ_MS));
 	release_group(self);
-	ASSERT_EQ(0, unplug_answer(self, answer, sizeof(answer)))
+	ASSERT_EQ(0, unplug_answer(self->tty, &self->del_pending, answer,
+				   sizeof(answer)))
 		TH_LOG("device_del: %s", answer);
 	ASSERT_TRUE(wait_gone(self->hp.bdf, 2000));
 
-	ASSERT_EQ(0, plug(self, err, sizeof(err))) TH_LOG("%s", err);
-	ASSERT_EQ(0, open_plugged(self, err, sizeof(err))) TH_LOG("%s", err);
-	ASSERT_TRUE(plugged_works(self, 0x33));
+	ASSERT_EQ(0, plug_and_open(self, err, sizeof(err))) TH_LOG("%s", err);
+	ASSERT_TRUE(edu_works(self->bar, self->mem, IOVA_HP, 0x33));
 }
 
 /* SPEC: REMOVE-4 REMOVE-5 REMOVE-6 */
@@ -597,8 +676,9 @@ TEST_F_TIMEOUT(hotplug, ignoring_user_is_revoked_after_grace, 120)
 	char answer[256];
 	long long t_req;
 
-	ASSERT_TRUE(plugged_works(self, 0x44));
-	ASSERT_EQ(0, unplug_request(self));
+	ASSERT_TRUE(edu_works(self->bar, self->mem, IOVA_HP, 0x44));
+	ASSERT_EQ(0, unplug_request(self->tty, "device_del",
+				    &self->del_pending));
 	ASSERT_TRUE(eventfd_fired(self->req, REQ_MS));
 	t_req = now_ms();
 	/* Ignore the request: removal must still complete, and soon. */
@@ -607,11 +687,208 @@ TEST_F_TIMEOUT(hotplug, ignoring_user_is_revoked_after_grace, 120)
 		       self->hp.bdf, GRACE_MS + BOUND_MS);
 	printf("# revoked and removed %lld ms after the request\n",
 	       now_ms() - t_req);
-	ASSERT_EQ(0, unplug_answer(self, answer, sizeof(answer)))
+	ASSERT_EQ(0, unplug_answer(self->tty, &self->del_pending, answer,
+				   sizeof(answer)))
 		TH_LOG("device_del: %s", answer);
 
 	vt_ioctl_err(ENODEV, self->device, VFIO_DEVICE_GET_INFO, &info);
 	ASSERT_TRUE(read_raises_sigbus(self->bar));
+}
+
+/* --- an edu plugged behind the bridge of a group in use --------------------- */
+
+FIXTURE(joining) {
+	int tty;
+	bool del_pending;
+	char driver[64];
+	struct vt_pci_dev first, second, hp;
+	int container, group, first_device, second_device;
+	int device, req;		/* the plugged edu's */
+	void *bar;
+	size_t bar_size;
+	unsigned char *mem;		/* two pages at IOVA_HP */
+	struct background bg;		/* the group's first edu */
+};
+
+FIXTURE_SETUP(joining)
+{
+	char why[256], err[256];
+
+	self->tty = self->container = self->group = self->req = -1;
+	self->first_device = self->second_device = self->device = -1;
+	self->bar = self->mem = self->bg.mem = MAP_FAILED;
+	self->tty = relay_open(why, sizeof(why));
+	if (self->tty < 0)
+		vt_skip_setup("%s", why);
+	if (!conf_get("DRIVER", self->driver, sizeof(self->driver)))
+		vt_skip_setup("no DRIVER in %s", CONF_PATH);
+	if (vt_find_edu(VT_EDU_SHARED, 0, &self->first) ||
+	    vt_find_edu(VT_EDU_SHARED, 1, &self->second))
+		vt_skip_setup("no two edus sharing a group");
+	ASSERT_EQ(0, unplug_leftover(self->tty, "device_del_bridge", err,
+				     sizeof(err))) TH_LOG("%s", err);
+
+	/* The group in use: both edus open, DMA running on the first. */
+	self->container = vt_open_container();
+	ASSERT_LE(0, self->container);
+	self->group = vt_open_group(self->first.group);
+	ASSERT_LE(0, self->group);
+	vt_ioctl_ok(self->group, VFIO_GROUP_SET_CONTAINER, &self->container);
+	ASSERT_EQ(0, ioctl(self->container, VFIO_SET_IOMMU,
+			   VFIO_TYPE1v2_IOMMU));
+	self->first_device = ioctl(self->group, VFIO_GROUP_GET_DEVICE_FD,
+				   self->first.bdf);
+	ASSERT_LE(0, self->first_device);
+	self->second_device = ioctl(self->group, VFIO_GROUP_GET_DEVICE_FD,
+				    self->second.bdf);
+	ASSERT_LE(0, self->second_device);
+	ASSERT_EQ(0, background_start(&self->bg, self->container,
+				      self->first_device));
+	self->mem = two_pages();
+	ASSERT_NE(MAP_FAILED, self->mem);
+	ASSERT_EQ(0, vt_map_dma(self->container, self->mem, IOVA_HP, 2 * PAGE,
+				VFIO_DMA_MAP_FLAG_READ |
+				VFIO_DMA_MAP_FLAG_WRITE));
+	self->req = eventfd(0, EFD_CLOEXEC);
+	ASSERT_LE(0, self->req);
+
+	ASSERT_EQ(0, plug(self->tty, "device_add_bridge", &self->hp, err,
+			  sizeof(err))) TH_LOG("%s", err);
+}
+
+FIXTURE_TEARDOWN(joining)
+{
+	char answer[256];
+
+	if (self->bar != MAP_FAILED)
+		munmap(self->bar, self->bar_size);
+	if (self->device >= 0)
+		close(self->device);
+	if (self->del_pending) {
+		EXPECT_EQ(0, unplug_answer(self->tty, &self->del_pending,
+					   answer, sizeof(answer)))
+			TH_LOG("device_del_bridge: %s", answer);
+	} else if (self->hp.bdf[0] && device_present(self->hp.bdf)) {
+		EXPECT_EQ(0, unplug_request(self->tty, "device_del_bridge",
+					    &self->del_pending));
+		EXPECT_EQ(0, unplug_answer(self->tty, &self->del_pending,
+					   answer, sizeof(answer)))
+			TH_LOG("device_del_bridge: %s", answer);
+	}
+	EXPECT_EQ(0u, background_stop(&self->bg))
+		TH_LOG("the group's DMA failed %u of %u times",
+		       self->bg.failures, self->bg.rounds);
+	if (self->mem != MAP_FAILED)
+		munmap(self->mem, 2 * PAGE);
+	if (self->first_device >= 0)
+		close(self->first_device);
+	if (self->second_device >= 0)
+		close(self->second_device);
+	if (self->group >= 0)
+		close(self->group);
+	if (self->container >= 0)
+		close(self->container);
+	if (self->req >= 0)
+		close(self->req);
+	if (self->tty >= 0)
+		close(self->tty);
+}
+
+/* Write a 16-bit config field of @bdf through sysfs (no driver needed). */
+static int sysfs_config_write16(const char *bdf, unsigned int off,
+				uint16_t val)
+{
+	char path[PATH_MAX];
+	int fd, ok;
+
+	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/config", bdf);
+	fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	ok = pwrite(fd, &val, sizeof(val), off) == sizeof(val);
+	close(fd);
+	return ok ? 0 : -EIO;
+}
+
+/*
+ * SPEC: BIND-6
+ * Behind a conventional bridge the joining edu shares the group's requester
+ * ID, so the group's IOMMU context is the only one it may use: while it has
+ * no driver, its DMA lands in the user's mapping, and the group's own DMA
+ * goes on undisturbed. Bound to the implementation, it is one more device
+ * of the open group.
+ */
+TEST_F_TIMEOUT(joining, joining_device_stays_in_group_context, 120)
+{
+	struct vfio_group_status status = { .argsz = sizeof(status) };
+	char path[PATH_MAX], err[256], drv[64];
+	uint16_t cmd;
+	void *bar;
+	int fd;
+
+	ASSERT_EQ(self->first.group, self->hp.group);
+	ASSERT_NE(0, driver_of(self->hp.bdf, drv, sizeof(drv)))
+		TH_LOG("%s came up with driver %s", self->hp.bdf, drv);
+	vt_ioctl_ok(self->group, VFIO_GROUP_GET_STATUS, &status);
+	ASSERT_NE(0u, status.flags & VFIO_GROUP_FLAGS_VIABLE);
+
+	/* DMA by the driverless edu, through its sysfs BAR. */
+	ASSERT_EQ(0, vt_real_config(self->hp.bdf, PCI_COMMAND_OFFSET, &cmd,
+				    sizeof(cmd)));
+	ASSERT_EQ(0, sysfs_config_write16(self->hp.bdf, PCI_COMMAND_OFFSET,
+					  cmd | 0x2 | PCI_COMMAND_MASTER_BIT));
+	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/resource0",
+		 self->hp.bdf);
+	fd = open(path, O_RDWR | O_CLOEXEC);
+	ASSERT_LE(0, fd) TH_LOG("%s: %s", path, strerror(errno));
+	bar = mmap(NULL, PAGE, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	close(fd);
+	ASSERT_NE(MAP_FAILED, bar);
+	EXPECT_TRUE(edu_works(bar, self->mem, IOVA_HP, 0x55));
+	munmap(bar, PAGE);
+	ASSERT_EQ(0, sysfs_config_write16(self->hp.bdf, PCI_COMMAND_OFFSET,
+					  cmd));
+	ASSERT_TRUE(background_progress(&self->bg, 2, 5000));
+	ASSERT_EQ(0u, self->bg.failures);
+
+	/* Bound, it is one more device of the group in use. */
+	ASSERT_EQ(0, bind_to(self->hp.bdf, self->driver));
+	self->device = open_plugged(&self->hp, self->group, self->req,
+				    &self->bar, &self->bar_size, err,
+				    sizeof(err));
+	ASSERT_LE(0, self->device) TH_LOG("%s", err);
+	ASSERT_TRUE(edu_works(self->bar, self->mem, IOVA_HP, 0x66));
+}
+
+/* SPEC: BIND-8 REMOVE-9 */
+TEST_F_TIMEOUT(joining, leaving_device_keeps_group_file, 120)
+{
+	struct vfio_group_status status = { .argsz = sizeof(status) };
+	char answer[256], err[256];
+
+	ASSERT_EQ(0, bind_to(self->hp.bdf, self->driver));
+	self->device = open_plugged(&self->hp, self->group, self->req,
+				    &self->bar, &self->bar_size, err,
+				    sizeof(err));
+	ASSERT_LE(0, self->device) TH_LOG("%s", err);
+	ASSERT_EQ(0, unplug_request(self->tty, "device_del_bridge",
+				    &self->del_pending));
+	ASSERT_TRUE(eventfd_fired(self->req, REQ_MS));
+	munmap(self->bar, self->bar_size);
+	self->bar = MAP_FAILED;
+	close(self->device);
+	self->device = -1;
+	ASSERT_EQ(0, unplug_answer(self->tty, &self->del_pending, answer,
+				   sizeof(answer)))
+		TH_LOG("device_del_bridge: %s", answer);
+	ASSERT_TRUE(wait_gone(self->hp.bdf, 2000));
+
+	/* The group's other devices are still bound: the group stays. */
+	ASSERT_TRUE(vt_group_has_node(self->first.group));
+	vt_ioctl_ok(self->group, VFIO_GROUP_GET_STATUS, &status);
+	ASSERT_NE(0u, status.flags & VFIO_GROUP_FLAGS_VIABLE);
+	ASSERT_TRUE(background_progress(&self->bg, 2, 5000));
+	ASSERT_EQ(0u, self->bg.failures);
 }
 
 TEST_HARNESS_MAIN
