@@ -125,9 +125,14 @@ static int driver_of(const char *bdf, char *buf, size_t len)
 	return 0;
 }
 
-/* Bind like the runner: driver_override, unbind, drivers_probe. */
+/*
+ * Bind like the runner: driver_override, unbind, drivers_probe. A device
+ * just plugged matches no driver until the PCI core has finished adding it,
+ * so the probe is retried for a while.
+ */
 static int bind_to(const char *bdf, const char *driver)
 {
+	long long deadline = now_ms() + 5000;
 	char path[PATH_MAX], drv[64];
 
 	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/driver_override",
@@ -139,10 +144,14 @@ static int bind_to(const char *bdf, const char *driver)
 			 drv);
 		sysfs_write(path, bdf);
 	}
-	sysfs_write("/sys/bus/pci/drivers_probe", bdf);
-	if (driver_of(bdf, drv, sizeof(drv)) || strcmp(drv, driver))
-		return -ENODEV;
-	return 0;
+	for (;;) {
+		sysfs_write("/sys/bus/pci/drivers_probe", bdf);
+		if (!driver_of(bdf, drv, sizeof(drv)) && !strcmp(drv, driver))
+			return 0;
+		if (now_ms() > deadline)
+			return -ENODEV;
+		sleep_ms(50);
+	}
 }
 
 /* --- the relay ------------------------------------------------------------ */
@@ -615,10 +624,9 @@ static bool read_raises_sigbus(volatile void *addr)
 	return raised;
 }
 
-/* SPEC: REMOVE-1 REMOVE-3 REMOVE-9 REMOVE-11 */
+/* SPEC: REMOVE-1 REMOVE-3 REMOVE-9 */
 TEST_F_TIMEOUT(hotplug, cooperative_user_lets_unplug_complete, 120)
 {
-	struct vfio_group_status status = { .argsz = sizeof(status) };
 	char answer[256];
 	long long t0, t_req, t_close;
 
@@ -630,8 +638,8 @@ TEST_F_TIMEOUT(hotplug, cooperative_user_lets_unplug_complete, 120)
 	t_req = now_ms();
 	/* Removal waits for us: the container's other edu keeps its DMA. */
 	ASSERT_TRUE(background_progress(&self->bg, 2, 5000));
-	/* The user answers the request: it closes the device file. */
-	release_device(self);
+	/* The user answers the request: it closes its files of the device. */
+	release_group(self);
 	t_close = now_ms();
 	ASSERT_EQ(0, unplug_answer(self->tty, &self->del_pending, answer,
 				   sizeof(answer)))
@@ -639,15 +647,32 @@ TEST_F_TIMEOUT(hotplug, cooperative_user_lets_unplug_complete, 120)
 	ASSERT_TRUE(wait_gone(self->hp.bdf, 2000));
 	printf("# device_del: REQ after %lld ms; removed %lld ms after the close\n",
 	       t_req - t0, now_ms() - t_close);
-
-	/* The group fd still open: the group is no longer viable. */
-	vt_ioctl_ok(self->group, VFIO_GROUP_GET_STATUS, &status);
-	ASSERT_EQ(0u, status.flags & VFIO_GROUP_FLAGS_VIABLE);
-	release_group(self);
 	ASSERT_FALSE(vt_group_has_node(self->hp.group));
 
 	ASSERT_TRUE(background_progress(&self->bg, 2, 5000));
 	ASSERT_EQ(0u, self->bg.failures);
+}
+
+/* SPEC: REMOVE-11 BIND-8 */
+TEST_F_TIMEOUT(hotplug, emptied_group_reports_not_viable, 120)
+{
+	struct vfio_group_status status = { .argsz = sizeof(status) };
+	char answer[256];
+
+	ASSERT_EQ(0, unplug_request(self->tty, "device_del",
+				    &self->del_pending));
+	ASSERT_TRUE(eventfd_fired(self->req, REQ_MS));
+	release_device(self);
+	ASSERT_EQ(0, unplug_answer(self->tty, &self->del_pending, answer,
+				   sizeof(answer)))
+		TH_LOG("device_del: %s", answer);
+	ASSERT_TRUE(wait_gone(self->hp.bdf, 2000));
+
+	/* The group fd still open: the group is not viable, then goes. */
+	vt_ioctl_ok(self->group, VFIO_GROUP_GET_STATUS, &status);
+	ASSERT_EQ(0u, status.flags & VFIO_GROUP_FLAGS_VIABLE);
+	release_group(self);
+	ASSERT_FALSE(vt_group_has_node(self->hp.group));
 }
 
 /* SPEC: REMOVE-3 */
@@ -722,6 +747,8 @@ FIXTURE_SETUP(joining)
 		vt_skip_setup("%s", why);
 	if (!conf_get("DRIVER", self->driver, sizeof(self->driver)))
 		vt_skip_setup("no DRIVER in %s", CONF_PATH);
+	if (!conf_get("HOTPLUG_JOIN", why, sizeof(why)) || strcmp(why, "1"))
+		vt_skip_setup("opt-in (HOTPLUG_JOIN=1): a device joining a group in use clears the group's context entry under intel-iommu, and 6.1 then BUGs in the group's release");
 	if (vt_find_edu(VT_EDU_SHARED, 0, &self->first) ||
 	    vt_find_edu(VT_EDU_SHARED, 1, &self->second))
 		vt_skip_setup("no two edus sharing a group");
@@ -811,7 +838,7 @@ static int sysfs_config_write16(const char *bdf, unsigned int off,
 }
 
 /*
- * SPEC: BIND-6
+ * BIND-6 (not yet counted as tested: the fixture is opt-in, see setup).
  * Behind a conventional bridge the joining edu shares the group's requester
  * ID, so the group's IOMMU context is the only one it may use: while it has
  * no driver, its DMA lands in the user's mapping, and the group's own DMA
@@ -860,7 +887,7 @@ TEST_F_TIMEOUT(joining, joining_device_stays_in_group_context, 120)
 	ASSERT_TRUE(edu_works(self->bar, self->mem, IOVA_HP, 0x66));
 }
 
-/* SPEC: BIND-8 REMOVE-9 */
+/* BIND-8 REMOVE-9, for a group that keeps other devices (opt-in). */
 TEST_F_TIMEOUT(joining, leaving_device_keeps_group_file, 120)
 {
 	struct vfio_group_status status = { .argsz = sizeof(status) };
