@@ -336,6 +336,7 @@ static int plug(int tty, const char *request, struct vt_pci_dev *out,
 			*out = now[i];
 			printf("# %s: %s (group %d) in sysfs after %lld ms\n",
 			       request, out->bdf, out->group, now_ms() - t0);
+			fflush(stdout);
 			return 0;
 		}
 		sleep_ms(20);
@@ -647,6 +648,7 @@ TEST_F_TIMEOUT(hotplug, cooperative_user_lets_unplug_complete, 120)
 	ASSERT_TRUE(wait_gone(self->hp.bdf, 2000));
 	printf("# device_del: REQ after %lld ms; removed %lld ms after the close\n",
 	       t_req - t0, now_ms() - t_close);
+	fflush(stdout);
 	ASSERT_FALSE(vt_group_has_node(self->hp.group));
 
 	ASSERT_TRUE(background_progress(&self->bg, 2, 5000));
@@ -712,6 +714,7 @@ TEST_F_TIMEOUT(hotplug, ignoring_user_is_revoked_after_grace, 120)
 		       self->hp.bdf, GRACE_MS + BOUND_MS);
 	printf("# revoked and removed %lld ms after the request\n",
 	       now_ms() - t_req);
+	fflush(stdout);
 	ASSERT_EQ(0, unplug_answer(self->tty, &self->del_pending, answer,
 				   sizeof(answer)))
 		TH_LOG("device_del: %s", answer);

@@ -80,11 +80,14 @@ static long long now_ms(void)
 	return ts.tv_sec * 1000LL + ts.tv_nsec / 1000000;
 }
 
+static long long start_ms;
+
 static void say(const char *fmt, ...)
 {
 	va_list ap;
 
-	fprintf(stderr, "hotplug-relay: ");
+	fprintf(stderr, "hotplug-relay: [%7.3f] ",
+		(now_ms() - start_ms) / 1000.0);
 	va_start(ap, fmt);
 	vfprintf(stderr, fmt, ap);
 	va_end(ap);
@@ -333,7 +336,8 @@ int main(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
-	deadline = now_ms() + connect_ms;
+	start_ms = now_ms();
+	deadline = start_ms + connect_ms;
 	while ((g.fd = unix_connect(argv[i])) < 0) {
 		if (now_ms() > deadline) {
 			say("no guest socket %s: %s", argv[i],
