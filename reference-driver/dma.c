@@ -69,6 +69,7 @@ struct vref_pin_mm {
 	struct list_head node;		/* in vref_iommu::mms */
 	struct mm_struct *mm;		/* mmgrab()ed; locked_vm is charged */
 	struct rb_root_cached pfns;	/* of vref_run::pfns, every mapping's */
+	unsigned long uncharge;		/* pages unpinned, still charged */
 	unsigned int users;		/* mappings that pin through it */
 };
 
@@ -311,6 +312,38 @@ static void vref_dma_insert(struct vref_iommu *iommu, struct vref_dma *dma)
 
 /* ----- pinning and locked-memory accounting ----- */
 
+/* Charge (@inc) or uncharge @npages to the locked_vm of @mm. */
+static int vref_account(struct mm_struct *mm, unsigned long npages,
+			bool inc, bool lock_cap)
+{
+	int ret;
+
+	if (!npages)
+		return 0;
+	mmap_write_lock(mm);
+	ret = __account_locked_vm(mm, npages, inc, current, lock_cap);
+	mmap_write_unlock(mm);
+	if (ret)
+		pr_warn_ratelimited("RLIMIT_MEMLOCK (%lu) exceeded\n",
+				    rlimit(RLIMIT_MEMLOCK));
+	return ret;
+}
+
+/* Uncharge what unpinning left pending in @pmm: one mmap lock for many. */
+static void vref_uncharge(struct vref_pin_mm *pmm)
+{
+	vref_account(pmm->mm, pmm->uncharge, false, true);
+	pmm->uncharge = 0;
+}
+
+static void vref_uncharge_all(struct vref_iommu *iommu)
+{
+	struct vref_pin_mm *pmm;
+
+	list_for_each_entry(pmm, &iommu->mms, node)
+		vref_uncharge(pmm);
+}
+
 /* The pin bookkeeping of the current process, created on first use. */
 static struct vref_pin_mm *vref_pin_mm_get(struct vref_iommu *iommu)
 {
@@ -337,6 +370,7 @@ static void vref_pin_mm_put(struct vref_pin_mm *pmm)
 {
 	if (--pmm->users)
 		return;
+	vref_uncharge(pmm);
 	WARN_ON(!RB_EMPTY_ROOT(&pmm->pfns.rb_root));
 	list_del(&pmm->node);
 	mmdrop(pmm->mm);
@@ -388,23 +422,6 @@ static unsigned long vref_run_del(struct vref_pin_mm *pmm,
 static unsigned long vref_run_pages(const struct vref_run *run)
 {
 	return run->pfns.last - run->pfns.start + 1;
-}
-
-/* Charge (@inc) or uncharge @npages to the locked_vm of @mm. */
-static int vref_account(struct mm_struct *mm, unsigned long npages,
-			bool inc, bool lock_cap)
-{
-	int ret;
-
-	if (!npages)
-		return 0;
-	mmap_write_lock(mm);
-	ret = __account_locked_vm(mm, npages, inc, current, lock_cap);
-	mmap_write_unlock(mm);
-	if (ret)
-		pr_warn_ratelimited("RLIMIT_MEMLOCK (%lu) exceeded\n",
-				    rlimit(RLIMIT_MEMLOCK));
-	return ret;
 }
 
 /* Unpin, forget and free the runs of @blk; returns the pages uncharged. */
@@ -517,7 +534,10 @@ static int vref_dma_pin(struct vref_iommu *iommu, struct vref_dma *dma)
 	return 0;
 }
 
-/* Unpin and uncharge what vref_dma_pin() pinned. */
+/*
+ * Unpin what vref_dma_pin() pinned; the pages nothing pins any more are
+ * uncharged by vref_uncharge(), later in the same call, under the lock.
+ */
 static void vref_dma_unpin(struct vref_dma *dma)
 {
 	struct vref_runs *blk, *next;
@@ -528,7 +548,7 @@ static void vref_dma_unpin(struct vref_dma *dma)
 		freed += vref_runs_release(dma->pmm, blk,
 					   dma->prot & IOMMU_WRITE);
 	}
-	vref_account(dma->pmm->mm, freed, false, true);
+	dma->pmm->uncharge += freed;
 	dma->npinned = 0;
 }
 
@@ -647,6 +667,7 @@ static int vref_dma_create(struct vref_iommu *iommu,
 
 out_unpin:
 	vref_dma_unpin(dma);
+	vref_uncharge(dma->pmm);
 	vref_pin_mm_put(dma->pmm);
 out_free:
 	kfree(dma);
@@ -695,6 +716,7 @@ static u64 vref_dma_remove_range(struct vref_iommu *iommu, u64 start,
 		vref_dma_free(iommu, dma);
 		cond_resched();
 	}
+	vref_uncharge_all(iommu);
 	return removed;
 }
 
