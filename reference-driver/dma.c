@@ -95,7 +95,13 @@ struct vref_dma {
 	struct list_head runs;		/* of vref_runs::node: what is pinned */
 	unsigned long npinned;		/* pages pinned and charged so far */
 	struct vref_pin_mm *pmm;	/* the process that mapped it */
+	struct vref_runs *spare;	/* room for one run, after this struct */
 };
+
+/* A mapping is allocated with room for one run: small ones need no more. */
+#define VREF_DMA_ALLOC_SIZE \
+	(sizeof(struct vref_dma) + sizeof(struct vref_runs) + \
+	 sizeof(struct vref_run))
 
 /* The type1v2 model of one container. */
 struct vref_iommu {
@@ -425,9 +431,10 @@ static unsigned long vref_run_pages(const struct vref_run *run)
 }
 
 /* Unpin, forget and free the runs of @blk; returns the pages uncharged. */
-static unsigned long vref_runs_release(struct vref_pin_mm *pmm,
+static unsigned long vref_runs_release(struct vref_dma *dma,
 				       struct vref_runs *blk, bool dirty)
 {
+	struct vref_pin_mm *pmm = dma->pmm;
 	unsigned long freed = 0;
 	unsigned int i;
 
@@ -437,7 +444,8 @@ static unsigned long vref_runs_release(struct vref_pin_mm *pmm,
 						 vref_run_pages(&blk->run[i]),
 						 dirty);
 	}
-	kfree(blk);
+	if (blk != dma->spare)
+		kfree(blk);
 	return freed;
 }
 
@@ -451,8 +459,8 @@ static unsigned int vref_count_runs(struct page **pages, unsigned int n)
 	return nr;
 }
 
-/* The runs of the @n pinned @pages, in order, entered in @pmm. */
-static struct vref_runs *vref_runs_new(struct vref_pin_mm *pmm,
+/* The runs of the @n pinned @pages of @dma, in order, entered in its pmm. */
+static struct vref_runs *vref_runs_new(struct vref_dma *dma,
 				       struct page **pages, unsigned int n,
 				       unsigned long *fresh)
 {
@@ -460,7 +468,11 @@ static struct vref_runs *vref_runs_new(struct vref_pin_mm *pmm,
 	struct vref_runs *blk;
 	unsigned long pfn;
 
-	blk = kmalloc(struct_size(blk, run, nr), GFP_KERNEL_ACCOUNT);
+	/* The first batch of a mapping may use the room after the mapping. */
+	if (nr == 1 && list_empty(&dma->runs))
+		blk = dma->spare;
+	else
+		blk = kmalloc(struct_size(blk, run, nr), GFP_KERNEL_ACCOUNT);
 	if (!blk)
 		return NULL;
 	blk->nr = nr;
@@ -476,7 +488,7 @@ static struct vref_runs *vref_runs_new(struct vref_pin_mm *pmm,
 	}
 	*fresh = 0;
 	for (r = 0; r < nr; r++)
-		*fresh += vref_run_add(pmm, &blk->run[r]);
+		*fresh += vref_run_add(dma->pmm, &blk->run[r]);
 	return blk;
 }
 
@@ -493,14 +505,14 @@ static int vref_pin_batch(struct vref_dma *dma, struct page **batch,
 	got = pin_user_pages_fast(vaddr, n, gup_flags, batch);
 	if (got <= 0)
 		return got ? got : -EFAULT;
-	blk = vref_runs_new(dma->pmm, batch, got, &fresh);
+	blk = vref_runs_new(dma, batch, got, &fresh);
 	if (!blk) {
 		unpin_user_pages(batch, got);
 		return -ENOMEM;
 	}
 	ret = vref_account(dma->pmm->mm, fresh, true, lock_cap);
 	if (ret) {
-		vref_runs_release(dma->pmm, blk, false);
+		vref_runs_release(dma, blk, false);
 		return ret;
 	}
 	list_add_tail(&blk->node, &dma->runs);
@@ -545,8 +557,7 @@ static void vref_dma_unpin(struct vref_dma *dma)
 
 	list_for_each_entry_safe(blk, next, &dma->runs, node) {
 		list_del(&blk->node);
-		freed += vref_runs_release(dma->pmm, blk,
-					   dma->prot & IOMMU_WRITE);
+		freed += vref_runs_release(dma, blk, dma->prot & IOMMU_WRITE);
 	}
 	dma->pmm->uncharge += freed;
 	dma->npinned = 0;
@@ -645,9 +656,10 @@ static int vref_dma_create(struct vref_iommu *iommu,
 	/* No page beyond the user address space can be pinned. */
 	if (!access_ok(u64_to_user_ptr(map->vaddr), map->size))
 		return -EFAULT;
-	dma = kzalloc(sizeof(*dma), GFP_KERNEL_ACCOUNT);
+	dma = kzalloc(VREF_DMA_ALLOC_SIZE, GFP_KERNEL_ACCOUNT);
 	if (!dma)
 		return -ENOMEM;
+	dma->spare = (struct vref_runs *)(dma + 1);
 	dma->iova = map->iova;
 	dma->size = map->size;
 	dma->vaddr = map->vaddr;
