@@ -34,6 +34,10 @@
 
 #define MIB		(1024ULL * 1024)
 #define IOVA_BASE	0x40000000ULL	/* 1 GiB: 2 MiB aligned, below the MSI window */
+#define VERIFY_IOVA	0x1000000ULL	/* 16 MiB: the edu reaches 28-bit IOVAs */
+#define VERIFY_MAX	(128 * MIB)
+#define SCRATCH_IOVA	0x100000ULL
+#define VERIFY_LEN	2048		/* half a page (QEMU 7.2's edu) */
 #define MAX_RUNS	64
 #define RW		(VFIO_DMA_MAP_FLAG_READ | VFIO_DMA_MAP_FLAG_WRITE)
 
@@ -123,26 +127,57 @@ static void *alloc_mem(uint64_t size, bool huge)
 	return mem;
 }
 
-/* A container with the edu's group attached and type1v2 set. */
-static int open_container(struct vt_handles *h)
-{
-	h->device = -1;
-	h->container = vt_open_container();
-	if (h->container < 0)
-		return h->container;
-	h->group = vt_open_group(edu.group);
-	if (h->group < 0) {
-		close(h->container);
-		return h->group;
-	}
-	if (ioctl(h->group, VFIO_GROUP_SET_CONTAINER, &h->container) ||
-	    ioctl(h->container, VFIO_SET_IOMMU, VFIO_TYPE1v2_IOMMU)) {
-		int err = -errno;
+static volatile void *edu_bar;
+static int unmap_range(int container, uint64_t iova, uint64_t size);
 
-		vt_close_device(h);
-		return err;
+/*
+ * What is timed must be real mappings: map (up to VERIFY_MAX of) @mem in
+ * one MAP_DMA and have the edu copy from a few IOVAs of it, across pinning
+ * batches and hugepages, into a scratch page; compare with what user space
+ * wrote there.
+ */
+static int verify_map(int container, void *mem, uint64_t size)
+{
+	uint64_t offs[4], off;
+	unsigned char *scratch, *src;
+	int i, j, ret;
+
+	if (size > VERIFY_MAX)
+		size = VERIFY_MAX;
+	offs[0] = 0;
+	offs[1] = 513 * 4096ULL % size;		/* past one pinning batch */
+	offs[2] = (size / 2 & ~4095ULL) + 3 * 4096;
+	offs[3] = size - 4096;
+	scratch = mmap(NULL, 4096, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
+	if (scratch == MAP_FAILED)
+		return -errno;
+	ret = vt_map_dma(container, scratch, SCRATCH_IOVA, 4096, RW);
+	if (ret)
+		goto out_free;
+	ret = vt_map_dma(container, mem, VERIFY_IOVA, size, RW);
+	if (ret)
+		goto out_unmap_scratch;
+	for (i = 0; i < 4 && !ret; i++) {
+		off = offs[i] % size;
+		src = (unsigned char *)mem + off;
+		for (j = 0; j < VERIFY_LEN; j++)
+			src[j] = (unsigned char)((off >> 12) * 13 + j * 7 + 1);
+		memset(scratch, 0, VERIFY_LEN);
+		ret = edu_dma(edu_bar, VERIFY_IOVA + off, EDU_DMA_BUF,
+			      VERIFY_LEN, false);
+		if (!ret)
+			ret = edu_dma(edu_bar, EDU_DMA_BUF, SCRATCH_IOVA,
+				      VERIFY_LEN, true);
+		if (!ret && memcmp(scratch, src, VERIFY_LEN))
+			ret = -EIO;
 	}
-	return 0;
+	unmap_range(container, VERIFY_IOVA, size);
+out_unmap_scratch:
+	unmap_range(container, SCRATCH_IOVA, 4096);
+out_free:
+	munmap(scratch, 4096);
+	return ret;
 }
 
 /* UNMAP_DMA of exactly [iova, iova + size): 0 or -errno. */
@@ -247,6 +282,9 @@ static void bench_huge(int container)
 		progress("huge run %d: map %.1f ms, unmap %.1f ms", r + 1,
 			 (t1 - t0) * 1e3, (t2 - t1) * 1e3);
 	}
+	ret = verify_map(container, mem, cfg.huge_size);
+	if (ret)
+		fail("a device DMA through the hugepage mapping", -ret);
 	munmap(mem, cfg.huge_size);
 out:
 	row("huge-map", "GiB/s", true, m, n, lm);
@@ -447,6 +485,7 @@ int main(int argc, char **argv)
 {
 	char grace[PATH_MAX];
 	struct vt_handles h;
+	size_t bar_size;
 	void *mem;
 	int i, ret;
 
@@ -483,9 +522,15 @@ int main(int argc, char **argv)
 	progress("edu %s, group %d, driver %s, %d runs", edu.bdf, edu.group,
 		 driver, cfg.runs);
 
-	ret = open_container(&h);
+	ret = vt_open_device(&edu, &h);
 	if (ret) {
-		fail("open container", -ret);
+		fail("open device", -ret);
+		return 1;
+	}
+	edu_bar = vt_mmap_bar(h.device, VFIO_PCI_BAR0_REGION_INDEX, &bar_size);
+	ret = edu_bar == MAP_FAILED ? -errno : vt_enable_bus_master(h.device);
+	if (ret) {
+		fail("edu BAR0 and bus master", -ret);
 		return 1;
 	}
 	mem = alloc_mem(cfg.chunk_total, false);
@@ -493,12 +538,16 @@ int main(int argc, char **argv)
 		fail("mmap", errno);
 		return 1;
 	}
+	ret = verify_map(h.container, mem, cfg.chunk_total);
+	if (ret)
+		fail("a device DMA through the anonymous mapping", -ret);
 	bench_chunks(h.container, mem, 4096, "map-4k");
 	bench_chunks(h.container, mem, 64 * 1024, "map-64k");
 	bench_chunks(h.container, mem, 2 * MIB, "map-2m");
 	munmap(mem, cfg.chunk_total);
 	bench_huge(h.container);
 	bench_unmap_all(h.container);
+	munmap((void *)edu_bar, bar_size);
 	vt_close_device(&h);
 
 	bench_open_cycle();
