@@ -357,18 +357,6 @@ static void bench_open_cycle(void)
 	    "open, SET_CONTAINER, SET_IOMMU, GET_DEVICE_FD, close");
 }
 
-static int sysfs_write(const char *path, const char *val)
-{
-	int fd = open(path, O_WRONLY | O_CLOEXEC), ret = 0;
-
-	if (fd < 0)
-		return -errno;
-	if (write(fd, val, strlen(val)) < 0)
-		ret = -errno;
-	close(fd);
-	return ret;
-}
-
 struct closer {
 	struct vt_handles *h;
 	int req;
@@ -400,7 +388,7 @@ static double removal_once(bool cooperative)
 		snprintf(path, sizeof(path),
 			 "/sys/bus/pci/devices/%s/grace_ms", edu.bdf);
 		snprintf(val, sizeof(val), "%d", cfg.grace_ms);
-		ret = sysfs_write(path, val);
+		ret = vt_sysfs_write(path, val);
 		if (ret)
 			return fail("write grace_ms", -ret), -1;
 	}
@@ -423,7 +411,7 @@ static double removal_once(bool cooperative)
 	}
 	snprintf(path, sizeof(path), "/sys/bus/pci/drivers/%s/unbind", driver);
 	t0 = now_s();
-	ret = sysfs_write(path, edu.bdf);
+	ret = vt_sysfs_write(path, edu.bdf);
 	ms = (now_s() - t0) * 1e3;
 	if (cooperative)
 		pthread_join(thread, NULL);
@@ -433,7 +421,7 @@ static double removal_once(bool cooperative)
 	if (ret || c.ret)
 		return fail("unbind", ret ? -ret : -c.ret), -1;
 	/* driver_override still names the implementation's driver. */
-	ret = sysfs_write("/sys/bus/pci/drivers_probe", edu.bdf);
+	ret = vt_sysfs_write("/sys/bus/pci/drivers_probe", edu.bdf);
 	snprintf(path, sizeof(path), "/sys/bus/pci/drivers/%s/%s", driver,
 		 edu.bdf);
 	if (ret || access(path, F_OK))
