@@ -5,6 +5,8 @@
 #                 IOMMU=intel|amd|virtio IMPL=reference|upstream (KERNEL_IMAGE and
 #                 KERNEL_MODULES point it at any other kernel)
 # make spec       the specification: build/spec/vfio-groups.html, man pages
+# make bench      the benchmark: both implementations in one boot, KERNEL=6.1|6.12
+#                 IOMMU=intel; results/bench-<kernel>-<iommu>.{json,svg}
 # make check      every test: host-side checks, then the testbed matrix
 # make deps       install what is missing (needs root for apt-get)
 
@@ -40,7 +42,24 @@ build/examples/vfio-example: spec/example/vfio-example.c
 conformance: all
 	@tools/testbed
 
-check: all check-host check-testbed-hang
+# The benchmark (bench/): static, like the suite, for the busybox guest.
+build/bench/vfio-bench: bench/vfio-bench.c conformance/vfio_util.c conformance/vfio_util.h
+	@mkdir -p $(@D)
+	$(CC) -Wall -Wextra -Werror -O2 -static -D_GNU_SOURCE -Iconformance -o $@ \
+		bench/vfio-bench.c conformance/vfio_util.c -lpthread
+
+bench-build: build/bench/vfio-bench
+
+bench: all bench-build
+	@TIMEOUT=$${TIMEOUT:-1800} tools/testbed --bench
+
+# The benchmark once, small, so that it cannot rot: fails only if it does not run.
+check-bench: all bench-build
+	@echo "== testbed: the benchmark runs (short, no assertion on times)"
+	@BENCH_ARGS=--short TIMEOUT=$${TIMEOUT:-600} RESULTS=results/bench-short \
+		tools/testbed --bench
+
+check: all check-host check-testbed-hang check-bench
 	@for lane in $(CHECK_LANES); do \
 		k=$${lane%%-*}; rest=$${lane#*-}; i=$${rest%%-*}; m=$${rest#*-}; \
 		echo "== lane $$lane"; \
@@ -86,4 +105,4 @@ distclean: clean
 	rm -rf .cache
 
 .PHONY: all deps conformance-build conformance check check-host spec \
-	check-testbed-hang clean distclean
+	check-testbed-hang check-bench bench bench-build clean distclean

@@ -36,18 +36,6 @@ FIXTURE(removal) {
 	size_t bar_size;
 };
 
-static int sysfs_write(const char *path, const char *val)
-{
-	int fd = open(path, O_WRONLY | O_CLOEXEC), ret = 0;
-
-	if (fd < 0)
-		return -errno;
-	if (write(fd, val, strlen(val)) < 0)
-		ret = -errno;
-	close(fd);
-	return ret;
-}
-
 static int driver_of(const char *bdf, char *buf, size_t len)
 {
 	char path[PATH_MAX], link[PATH_MAX];
@@ -128,7 +116,7 @@ FIXTURE_SETUP(removal)
 		 self->dev.bdf);
 	snprintf(ms, sizeof(ms), "%d", GRACE_MS);
 	if (!access(path, F_OK))
-		ASSERT_EQ(0, sysfs_write(path, ms));
+		ASSERT_EQ(0, vt_sysfs_write(path, ms));
 
 	ret = vt_open_device(&self->dev, &self->h);
 	ASSERT_EQ(0, ret) TH_LOG("open %s: %s", self->dev.bdf, strerror(-ret));
@@ -151,7 +139,7 @@ FIXTURE_TEARDOWN(removal)
 		EXPECT_TRUE(child_done(self->unbinder, 10000));
 	close(self->req);
 	if (driver_of(self->dev.bdf, drv, sizeof(drv)))
-		EXPECT_EQ(0, sysfs_write("/sys/bus/pci/drivers_probe",
+		EXPECT_EQ(0, vt_sysfs_write("/sys/bus/pci/drivers_probe",
 					 self->dev.bdf));
 	ASSERT_EQ(0, driver_of(self->dev.bdf, drv, sizeof(drv)));
 	ASSERT_STREQ(self->driver, drv);

@@ -397,6 +397,22 @@ int vt_real_config(const char *bdf, unsigned int off, void *buf, size_t len)
 }
 
 /**
+ * vt_sysfs_write() - write a string to a sysfs attribute
+ * Return: 0 or -errno (of the open or of the write).
+ */
+int vt_sysfs_write(const char *path, const char *val)
+{
+	int fd = open(path, O_WRONLY | O_CLOEXEC), ret = 0;
+
+	if (fd < 0)
+		return -errno;
+	if (write(fd, val, strlen(val)) < 0)
+		ret = -errno;
+	close(fd);
+	return ret;
+}
+
+/**
  * vt_pinned_pages() - pages pinned and not yet released, system-wide
  *
  * From the FOLL_PIN counters of /proc/vmstat, after stat_refresh folds the

@@ -11,10 +11,18 @@
  *    mapping stay pinned while it exists, and each page is charged once to
  *    the locked_vm of the process that mapped it, however many mappings of
  *    the container pin it.
+ *
+ * Nothing is kept per page: a mapping is a list of runs of physically
+ * contiguous pinned pages (one run for a 4 KiB mapping, one per hugepage or
+ * fewer for a hugepage-backed one). The runs of a process's mappings sit in
+ * an interval tree keyed by pfn, which tells how many pages of a new run are
+ * pinned already (not charged again) and how many of a removed run nothing
+ * pins any more (uncharged).
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/err.h>
+#include <linux/interval_tree.h>
 #include <linux/iommu.h>
 #include <linux/mm.h>
 #include <linux/mutex.h>
@@ -25,7 +33,6 @@
 #include <linux/sort.h>
 #include <linux/uaccess.h>
 #include <linux/vfio.h>
-#include <linux/xarray.h>
 
 #include "vfio_ref.h"
 
@@ -61,8 +68,21 @@ struct vref_iommu_group {
 struct vref_pin_mm {
 	struct list_head node;		/* in vref_iommu::mms */
 	struct mm_struct *mm;		/* mmgrab()ed; locked_vm is charged */
-	struct xarray pins;		/* pfn -> pins by mappings (value) */
+	struct rb_root_cached pfns;	/* of vref_run::pfns, every mapping's */
+	unsigned long uncharge;		/* pages unpinned, still charged */
 	unsigned int users;		/* mappings that pin through it */
+};
+
+/* Physically contiguous pinned pages of a mapping, in IOVA order. */
+struct vref_run {
+	struct interval_tree_node pfns;	/* [start, last] pfn; in vref_pin_mm */
+};
+
+/* The runs of one batch of pinned pages. */
+struct vref_runs {
+	struct list_head node;		/* in vref_dma::runs, in IOVA order */
+	unsigned int nr;
+	struct vref_run run[];
 };
 
 /* One DMA mapping: [iova, iova + size) -> [vaddr, vaddr + size). */
@@ -72,16 +92,22 @@ struct vref_dma {
 	u64 size;
 	unsigned long vaddr;
 	int prot;			/* IOMMU_READ and/or IOMMU_WRITE */
-	struct page **pages;		/* size >> PAGE_SHIFT entries */
-	unsigned long npinned;		/* pages[0..npinned) pinned, charged */
+	struct list_head runs;		/* of vref_runs::node: what is pinned */
+	unsigned long npinned;		/* pages pinned and charged so far */
 	struct vref_pin_mm *pmm;	/* the process that mapped it */
+	struct vref_runs *spare;	/* room for one run, after this struct */
 };
+
+/* A mapping is allocated with room for one run: small ones need no more. */
+#define VREF_DMA_ALLOC_SIZE \
+	(sizeof(struct vref_dma) + sizeof(struct vref_runs) + \
+	 sizeof(struct vref_run))
 
 /* The type1v2 model of one container. */
 struct vref_iommu {
 	/*
-	 * protects domains, groups, dmas, mms, dma_avail and every object
-	 * reached from them (their counters, page arrays and pin counts)
+	 * protects domains, groups, dmas, mms, dma_avail, batch and every
+	 * object reached from them (their counters, runs and pfn trees)
 	 */
 	struct mutex lock;
 	struct list_head domains;	/* of vref_domain::node */
@@ -89,6 +115,7 @@ struct vref_iommu {
 	struct rb_root dmas;		/* of vref_dma::node */
 	struct list_head mms;		/* of vref_pin_mm::node */
 	unsigned int dma_avail;		/* mappings that may still be made */
+	struct page **batch;		/* VREF_PIN_BATCH pages being pinned */
 };
 
 /* ----- geometry: page sizes and the usable IOVA space ----- */
@@ -291,89 +318,6 @@ static void vref_dma_insert(struct vref_iommu *iommu, struct vref_dma *dma)
 
 /* ----- pinning and locked-memory accounting ----- */
 
-/* The pin bookkeeping of the current process, created on first use. */
-static struct vref_pin_mm *vref_pin_mm_get(struct vref_iommu *iommu)
-{
-	struct vref_pin_mm *pmm;
-
-	list_for_each_entry(pmm, &iommu->mms, node) {
-		if (pmm->mm == current->mm) {
-			pmm->users++;
-			return pmm;
-		}
-	}
-	pmm = kzalloc(sizeof(*pmm), GFP_KERNEL_ACCOUNT);
-	if (!pmm)
-		return NULL;
-	pmm->mm = current->mm;
-	mmgrab(pmm->mm);
-	xa_init(&pmm->pins);
-	pmm->users = 1;
-	list_add(&pmm->node, &iommu->mms);
-	return pmm;
-}
-
-static void vref_pin_mm_put(struct vref_pin_mm *pmm)
-{
-	if (--pmm->users)
-		return;
-	WARN_ON(!xa_empty(&pmm->pins));
-	xa_destroy(&pmm->pins);
-	list_del(&pmm->node);
-	mmdrop(pmm->mm);
-	kfree(pmm);
-}
-
-/* Forget one pin of each page; returns how many pages have none left. */
-static unsigned long vref_pins_del(struct vref_pin_mm *pmm,
-				   struct page **pages, unsigned long n)
-{
-	unsigned long i, freed = 0;
-
-	for (i = 0; i < n; i++) {
-		unsigned long pfn = page_to_pfn(pages[i]);
-		void *entry = xa_load(&pmm->pins, pfn);
-
-		if (WARN_ON_ONCE(!entry))
-			continue;
-		if (xa_to_value(entry) == 1) {
-			xa_erase(&pmm->pins, pfn);
-			freed++;
-		} else {
-			/* Replacing a present entry allocates nothing. */
-			xa_store(&pmm->pins, pfn,
-				 xa_mk_value(xa_to_value(entry) - 1),
-				 GFP_KERNEL);
-		}
-	}
-	return freed;
-}
-
-/* Count one pin of each page; returns how many pages had none before. */
-static long vref_pins_add(struct vref_pin_mm *pmm, struct page **pages,
-			  unsigned long n)
-{
-	unsigned long i, count;
-	long fresh = 0;
-	void *old;
-
-	for (i = 0; i < n; i++) {
-		unsigned long pfn = page_to_pfn(pages[i]);
-
-		old = xa_load(&pmm->pins, pfn);
-		count = old ? xa_to_value(old) : 0;
-		old = xa_store(&pmm->pins, pfn, xa_mk_value(count + 1),
-			       GFP_KERNEL_ACCOUNT);
-		if (xa_is_err(old)) {
-			vref_pins_del(pmm, pages, i);
-			return xa_err(old);
-		}
-		if (!count)
-			fresh++;
-	}
-	return fresh;
-}
-
 /* Charge (@inc) or uncharge @npages to the locked_vm of @mm. */
 static int vref_account(struct mm_struct *mm, unsigned long npages,
 			bool inc, bool lock_cap)
@@ -391,38 +335,196 @@ static int vref_account(struct mm_struct *mm, unsigned long npages,
 	return ret;
 }
 
-/* Pin, count and charge up to @n more pages of @dma. */
-static int vref_pin_batch(struct vref_dma *dma, unsigned long n,
-			  unsigned int gup_flags, bool lock_cap)
+/* Uncharge what unpinning left pending in @pmm: one mmap lock for many. */
+static void vref_uncharge(struct vref_pin_mm *pmm)
 {
-	struct page **pages = dma->pages + dma->npinned;
-	unsigned long vaddr = dma->vaddr + (dma->npinned << PAGE_SHIFT);
-	long fresh;
-	int got, ret;
-
-	got = pin_user_pages_fast(vaddr, n, gup_flags, pages);
-	if (got <= 0)
-		return got ? got : -EFAULT;
-	fresh = vref_pins_add(dma->pmm, pages, got);
-	if (fresh < 0) {
-		ret = fresh;
-		goto out_unpin;
-	}
-	ret = vref_account(dma->pmm->mm, fresh, true, lock_cap);
-	if (ret)
-		goto out_forget;
-	dma->npinned += got;
-	return 0;
-
-out_forget:
-	vref_pins_del(dma->pmm, pages, got);
-out_unpin:
-	unpin_user_pages(pages, got);
-	return ret;
+	vref_account(pmm->mm, pmm->uncharge, false, true);
+	pmm->uncharge = 0;
 }
 
-/* Pin every page of @dma; on failure the caller calls vref_dma_unpin(). */
-static int vref_dma_pin(struct vref_dma *dma)
+static void vref_uncharge_all(struct vref_iommu *iommu)
+{
+	struct vref_pin_mm *pmm;
+
+	list_for_each_entry(pmm, &iommu->mms, node)
+		vref_uncharge(pmm);
+}
+
+/* The pin bookkeeping of the current process, created on first use. */
+static struct vref_pin_mm *vref_pin_mm_get(struct vref_iommu *iommu)
+{
+	struct vref_pin_mm *pmm;
+
+	list_for_each_entry(pmm, &iommu->mms, node) {
+		if (pmm->mm == current->mm) {
+			pmm->users++;
+			return pmm;
+		}
+	}
+	pmm = kzalloc(sizeof(*pmm), GFP_KERNEL_ACCOUNT);
+	if (!pmm)
+		return NULL;
+	pmm->mm = current->mm;
+	mmgrab(pmm->mm);
+	pmm->pfns = RB_ROOT_CACHED;
+	pmm->users = 1;
+	list_add(&pmm->node, &iommu->mms);
+	return pmm;
+}
+
+static void vref_pin_mm_put(struct vref_pin_mm *pmm)
+{
+	if (--pmm->users)
+		return;
+	vref_uncharge(pmm);
+	WARN_ON(!RB_EMPTY_ROOT(&pmm->pfns.rb_root));
+	list_del(&pmm->node);
+	mmdrop(pmm->mm);
+	kfree(pmm);
+}
+
+/* How many pfns of [start, last] no run of @pmm holds. */
+static unsigned long vref_pfns_uncovered(struct vref_pin_mm *pmm,
+					 unsigned long start,
+					 unsigned long last)
+{
+	struct interval_tree_node *it;
+	unsigned long covered = 0, next = start, a, b;
+
+	/* The overlapping runs come in ascending order of their start. */
+	for (it = interval_tree_iter_first(&pmm->pfns, start, last); it;
+	     it = interval_tree_iter_next(it, start, last)) {
+		a = max(it->start, next);
+		b = min(it->last, last);
+		if (a > b)
+			continue;
+		covered += b - a + 1;
+		if (b == last)
+			break;
+		next = b + 1;
+	}
+	return last - start + 1 - covered;
+}
+
+/* Enter @run in @pmm; returns how many of its pages were not pinned yet. */
+static unsigned long vref_run_add(struct vref_pin_mm *pmm,
+				  struct vref_run *run)
+{
+	unsigned long fresh = vref_pfns_uncovered(pmm, run->pfns.start,
+						  run->pfns.last);
+
+	interval_tree_insert(&run->pfns, &pmm->pfns);
+	return fresh;
+}
+
+/* Take @run out of @pmm; returns how many of its pages nothing pins now. */
+static unsigned long vref_run_del(struct vref_pin_mm *pmm,
+				  struct vref_run *run)
+{
+	interval_tree_remove(&run->pfns, &pmm->pfns);
+	return vref_pfns_uncovered(pmm, run->pfns.start, run->pfns.last);
+}
+
+static unsigned long vref_run_pages(const struct vref_run *run)
+{
+	return run->pfns.last - run->pfns.start + 1;
+}
+
+/* Unpin, forget and free the runs of @blk; returns the pages uncharged. */
+static unsigned long vref_runs_release(struct vref_dma *dma,
+				       struct vref_runs *blk, bool dirty)
+{
+	struct vref_pin_mm *pmm = dma->pmm;
+	unsigned long freed = 0;
+	unsigned int i;
+
+	for (i = 0; i < blk->nr; i++) {
+		freed += vref_run_del(pmm, &blk->run[i]);
+		unpin_user_page_range_dirty_lock(pfn_to_page(blk->run[i].pfns.start),
+						 vref_run_pages(&blk->run[i]),
+						 dirty);
+	}
+	if (blk != dma->spare)
+		kfree(blk);
+	return freed;
+}
+
+/* The number of physically contiguous runs among @pages. */
+static unsigned int vref_count_runs(struct page **pages, unsigned int n)
+{
+	unsigned int i, nr = 1;
+
+	for (i = 1; i < n; i++)
+		nr += page_to_pfn(pages[i]) != page_to_pfn(pages[i - 1]) + 1;
+	return nr;
+}
+
+/* The runs of the @n pinned @pages of @dma, in order, entered in its pmm. */
+static struct vref_runs *vref_runs_new(struct vref_dma *dma,
+				       struct page **pages, unsigned int n,
+				       unsigned long *fresh)
+{
+	unsigned int nr = vref_count_runs(pages, n), i, r = 0;
+	struct vref_runs *blk;
+	unsigned long pfn;
+
+	/* The first batch of a mapping may use the room after the mapping. */
+	if (nr == 1 && list_empty(&dma->runs))
+		blk = dma->spare;
+	else
+		blk = kmalloc(struct_size(blk, run, nr), GFP_KERNEL_ACCOUNT);
+	if (!blk)
+		return NULL;
+	blk->nr = nr;
+	blk->run[0].pfns.start = page_to_pfn(pages[0]);
+	blk->run[0].pfns.last = blk->run[0].pfns.start;
+	for (i = 1; i < n; i++) {
+		pfn = page_to_pfn(pages[i]);
+		if (pfn != blk->run[r].pfns.last + 1) {
+			r++;
+			blk->run[r].pfns.start = pfn;
+		}
+		blk->run[r].pfns.last = pfn;
+	}
+	*fresh = 0;
+	for (r = 0; r < nr; r++)
+		*fresh += vref_run_add(dma->pmm, &blk->run[r]);
+	return blk;
+}
+
+/* Pin, count and charge up to @n more pages of @dma, through @batch. */
+static int vref_pin_batch(struct vref_dma *dma, struct page **batch,
+			  unsigned int n, unsigned int gup_flags,
+			  bool lock_cap)
+{
+	unsigned long vaddr = dma->vaddr + (dma->npinned << PAGE_SHIFT);
+	struct vref_runs *blk;
+	unsigned long fresh;
+	int got, ret;
+
+	got = pin_user_pages_fast(vaddr, n, gup_flags, batch);
+	if (got <= 0)
+		return got ? got : -EFAULT;
+	blk = vref_runs_new(dma, batch, got, &fresh);
+	if (!blk) {
+		unpin_user_pages(batch, got);
+		return -ENOMEM;
+	}
+	ret = vref_account(dma->pmm->mm, fresh, true, lock_cap);
+	if (ret) {
+		vref_runs_release(dma, blk, false);
+		return ret;
+	}
+	list_add_tail(&blk->node, &dma->runs);
+	dma->npinned += got;
+	return 0;
+}
+
+/*
+ * Pin every page of @dma, VREF_PIN_BATCH pages at a time through the
+ * container's batch buffer; on failure the caller calls vref_dma_unpin().
+ */
+static int vref_dma_pin(struct vref_iommu *iommu, struct vref_dma *dma)
 {
 	unsigned long npages = dma->size >> PAGE_SHIFT;
 	unsigned int gup_flags = FOLL_LONGTERM;
@@ -433,8 +535,9 @@ static int vref_dma_pin(struct vref_dma *dma)
 		gup_flags |= FOLL_WRITE;
 	while (dma->npinned < npages) {
 		/* A short count pins the rest in the next round. */
-		ret = vref_pin_batch(dma, min_t(unsigned long, VREF_PIN_BATCH,
-						npages - dma->npinned),
+		ret = vref_pin_batch(dma, iommu->batch,
+				     min_t(unsigned long, VREF_PIN_BATCH,
+					   npages - dma->npinned),
 				     gup_flags, lock_cap);
 		if (ret)
 			return ret;
@@ -443,15 +546,20 @@ static int vref_dma_pin(struct vref_dma *dma)
 	return 0;
 }
 
-/* Unpin and uncharge what vref_dma_pin() pinned. */
+/*
+ * Unpin what vref_dma_pin() pinned; the pages nothing pins any more are
+ * uncharged by vref_uncharge(), later in the same call, under the lock.
+ */
 static void vref_dma_unpin(struct vref_dma *dma)
 {
-	unsigned long freed;
+	struct vref_runs *blk, *next;
+	unsigned long freed = 0;
 
-	freed = vref_pins_del(dma->pmm, dma->pages, dma->npinned);
-	vref_account(dma->pmm->mm, freed, false, true);
-	unpin_user_pages_dirty_lock(dma->pages, dma->npinned,
-				    dma->prot & IOMMU_WRITE);
+	list_for_each_entry_safe(blk, next, &dma->runs, node) {
+		list_del(&blk->node);
+		freed += vref_runs_release(dma, blk, dma->prot & IOMMU_WRITE);
+	}
+	dma->pmm->uncharge += freed;
 	dma->npinned = 0;
 }
 
@@ -469,39 +577,51 @@ static void vref_domain_unmap(struct iommu_domain *domain, u64 iova, u64 size)
 	WARN_ON_ONCE(unmapped != size);
 }
 
-/* The number of physically contiguous pages at the start of @pages. */
-static unsigned long vref_contig(struct page **pages, unsigned long n)
-{
-	unsigned long i;
-
-	for (i = 1; i < n; i++)
-		if (page_to_pfn(pages[i]) != page_to_pfn(pages[0]) + i)
-			break;
-	return i;
-}
-
-/* Map @dma into @domain, one iommu_map() per contiguous run. */
+/*
+ * Map @dma into @domain: one iommu_map() per physically contiguous range,
+ * runs of consecutive batches merged, so that the IOMMU can use its large
+ * pages.
+ */
 static int vref_domain_map(struct iommu_domain *domain, struct vref_dma *dma)
 {
-	unsigned long npages = dma->size >> PAGE_SHIFT;
-	unsigned long i = 0, run;
+	unsigned long start = 0, last = 0, npages = 0, done = 0;
+	struct vref_runs *blk;
+	unsigned int i;
 	int ret;
 
-	while (i < npages) {
-		run = vref_contig(dma->pages + i, npages - i);
-		ret = vref_iommu_map(domain, dma->iova + (i << PAGE_SHIFT),
-				     page_to_phys(dma->pages[i]),
-				     run << PAGE_SHIFT,
-				     dma->prot | IOMMU_CACHE);
-		if (ret)
-			goto out_unmap;
-		i += run;
+	list_for_each_entry(blk, &dma->runs, node) {
+		for (i = 0; i < blk->nr; i++) {
+			const struct interval_tree_node *p = &blk->run[i].pfns;
+
+			if (npages && p->start == last + 1) {
+				last = p->last;
+				npages += p->last - p->start + 1;
+				continue;
+			}
+			if (npages) {
+				ret = vref_iommu_map(domain,
+						     dma->iova + (done << PAGE_SHIFT),
+						     PFN_PHYS(start),
+						     npages << PAGE_SHIFT,
+						     dma->prot | IOMMU_CACHE);
+				if (ret)
+					goto out_unmap;
+				done += npages;
+			}
+			start = p->start;
+			last = p->last;
+			npages = last - start + 1;
+		}
 	}
-	return 0;
+	ret = vref_iommu_map(domain, dma->iova + (done << PAGE_SHIFT),
+			     PFN_PHYS(start), npages << PAGE_SHIFT,
+			     dma->prot | IOMMU_CACHE);
+	if (!ret)
+		return 0;
 
 out_unmap:
-	if (i)
-		vref_domain_unmap(domain, dma->iova, (u64)i << PAGE_SHIFT);
+	if (done)
+		vref_domain_unmap(domain, dma->iova, (u64)done << PAGE_SHIFT);
 	return ret;
 }
 
@@ -536,22 +656,19 @@ static int vref_dma_create(struct vref_iommu *iommu,
 	/* No page beyond the user address space can be pinned. */
 	if (!access_ok(u64_to_user_ptr(map->vaddr), map->size))
 		return -EFAULT;
-	dma = kzalloc(sizeof(*dma), GFP_KERNEL_ACCOUNT);
+	dma = kzalloc(VREF_DMA_ALLOC_SIZE, GFP_KERNEL_ACCOUNT);
 	if (!dma)
 		return -ENOMEM;
+	dma->spare = (struct vref_runs *)(dma + 1);
 	dma->iova = map->iova;
 	dma->size = map->size;
 	dma->vaddr = map->vaddr;
 	dma->prot = prot;
-	dma->pages = kvmalloc_array(map->size >> PAGE_SHIFT,
-				    sizeof(*dma->pages),
-				    GFP_KERNEL_ACCOUNT | __GFP_NOWARN);
-	if (!dma->pages)
-		goto out_free;
+	INIT_LIST_HEAD(&dma->runs);
 	dma->pmm = vref_pin_mm_get(iommu);
 	if (!dma->pmm)
-		goto out_free_pages;
-	ret = vref_dma_pin(dma);
+		goto out_free;
+	ret = vref_dma_pin(iommu, dma);
 	if (!ret)
 		ret = vref_dma_map(iommu, dma);
 	if (ret)
@@ -562,43 +679,56 @@ static int vref_dma_create(struct vref_iommu *iommu,
 
 out_unpin:
 	vref_dma_unpin(dma);
+	vref_uncharge(dma->pmm);
 	vref_pin_mm_put(dma->pmm);
-out_free_pages:
-	kvfree(dma->pages);
 out_free:
 	kfree(dma);
 	return ret;
 }
 
-/* Unmap @dma from every domain, then unpin and free it. */
-static void vref_dma_remove(struct vref_iommu *iommu, struct vref_dma *dma)
+/* Unpin and free @dma, which no domain maps any more. */
+static void vref_dma_free(struct vref_iommu *iommu, struct vref_dma *dma)
 {
-	struct vref_domain *vd;
-
-	list_for_each_entry(vd, &iommu->domains, node)
-		vref_domain_unmap(vd->domain, dma->iova, dma->size);
 	vref_dma_unpin(dma);
 	vref_pin_mm_put(dma->pmm);
 	rb_erase(&dma->node, &iommu->dmas);
 	iommu->dma_avail++;
-	kvfree(dma->pages);
 	kfree(dma);
 }
 
-/* Remove every mapping that overlaps [start, last]; returns their bytes. */
+/*
+ * Remove every mapping that overlaps [start, last]; returns their bytes.
+ * Each domain unmaps them all under one IOTLB gather (the IOMMU core
+ * flushes early itself when a range is disjoint from the gathered one),
+ * and the pages are unpinned only after the flush.
+ */
 static u64 vref_dma_remove_range(struct vref_iommu *iommu, u64 start,
 				 u64 last)
 {
-	struct vref_dma *dma = vref_dma_first(iommu, start, last), *next;
+	struct vref_dma *first = vref_dma_first(iommu, start, last), *dma, *next;
+	struct iommu_iotlb_gather gather;
+	struct vref_domain *vd;
 	u64 removed = 0;
+	size_t unmapped;
 
-	while (dma && dma->iova <= last) {
+	list_for_each_entry(vd, &iommu->domains, node) {
+		iommu_iotlb_gather_init(&gather);
+		for (dma = first; dma && dma->iova <= last;
+		     dma = vref_dma_of(rb_next(&dma->node))) {
+			unmapped = iommu_unmap_fast(vd->domain, dma->iova,
+						    dma->size, &gather);
+			WARN_ON_ONCE(unmapped != dma->size);
+			cond_resched();
+		}
+		iommu_iotlb_sync(vd->domain, &gather);
+	}
+	for (dma = first; dma && dma->iova <= last; dma = next) {
 		next = vref_dma_of(rb_next(&dma->node));
 		removed += dma->size;
-		vref_dma_remove(iommu, dma);
-		dma = next;
+		vref_dma_free(iommu, dma);
 		cond_resched();
 	}
+	vref_uncharge_all(iommu);
 	return removed;
 }
 
@@ -1099,6 +1229,12 @@ struct vref_iommu *vref_iommu_create(void)
 	iommu = kzalloc(sizeof(*iommu), GFP_KERNEL);
 	if (!iommu)
 		return ERR_PTR(-ENOMEM);
+	iommu->batch = kmalloc_array(VREF_PIN_BATCH, sizeof(*iommu->batch),
+				     GFP_KERNEL);
+	if (!iommu->batch) {
+		kfree(iommu);
+		return ERR_PTR(-ENOMEM);
+	}
 	mutex_init(&iommu->lock);
 	INIT_LIST_HEAD(&iommu->domains);
 	INIT_LIST_HEAD(&iommu->groups);
@@ -1131,6 +1267,7 @@ void vref_iommu_destroy(struct vref_iommu *iommu)
 	WARN_ON(!list_empty(&iommu->domains) || !list_empty(&iommu->mms));
 	mutex_unlock(&iommu->lock);
 	mutex_destroy(&iommu->lock);
+	kfree(iommu->batch);
 	kfree(iommu);
 }
 
