@@ -7,6 +7,8 @@
 # make spec       the specification: build/spec/vfio-groups.html, man pages
 # make check      every test: host-side checks, then the testbed matrix
 # make deps       install what is missing (needs root for apt-get)
+# make install    the suite for real hardware: PREFIX (/usr/local)/lib/vfio-groups,
+#                 run as PREFIX/bin/vfio-groups-run (DESTDIR for staging)
 
 KERNEL ?= 6.1
 IOMMU ?= intel
@@ -79,11 +81,22 @@ check-testbed-hang:
 		{ echo "FAIL: the hang is not a failed test"; exit 1; }
 	@echo "ok: killed at the 30s bound and reported as a failed run"
 
+PREFIX ?= /usr/local
+LIBDIR_VG = $(DESTDIR)$(PREFIX)/lib/vfio-groups
+
+install: conformance-build
+	install -d $(LIBDIR_VG)/tests $(DESTDIR)$(PREFIX)/bin
+	install -m 755 build/conformance/* $(LIBDIR_VG)/tests/
+	install -m 755 conformance/run tools/ktap-summary $(LIBDIR_VG)/
+	install -m 644 conformance/xfail-upstream.txt $(LIBDIR_VG)/
+	tools/trace --map $(LIBDIR_VG)/requirements.tsv >/dev/null
+	ln -sf ../lib/vfio-groups/run $(DESTDIR)$(PREFIX)/bin/vfio-groups-run
+
 clean:
 	rm -rf build results
 
 distclean: clean
 	rm -rf .cache
 
-.PHONY: all deps conformance-build conformance check check-host spec \
+.PHONY: all deps conformance-build conformance check check-host spec install \
 	check-testbed-hang clean distclean
