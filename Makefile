@@ -48,6 +48,8 @@ check: all check-host check-testbed-hang
 		echo "== lane $$lane"; \
 		KERNEL=$$k IOMMU=$$i IMPL=$$m tools/testbed || true; \
 	done
+	@echo "== the kernel's own VFIO per requirement, lane by lane"
+	@tools/compare $(addprefix results/,$(filter %-upstream,$(CHECK_LANES)))
 	@echo "== all lanes"
 	@tools/report $(addprefix results/,$(CHECK_LANES))
 
