@@ -60,6 +60,17 @@ static int pair_find(struct pair *p)
 	return 0;
 }
 
+/* Setup of both fixtures: the pair, a container and the open group. */
+static void pair_setup(struct __test_metadata *_metadata, struct pair *p)
+{
+	if (pair_find(p))
+		vt_skip_setup("no IOMMU group with two edus bound to the implementation");
+	p->container = vt_open_container();
+	ASSERT_LE(0, p->container);
+	p->group = vt_open_group(p->dev.group);
+	ASSERT_LE(0, p->group);
+}
+
 /* Close every fd, then give the sibling back to the implementation. */
 static void pair_restore(struct __test_metadata *_metadata, struct pair *p)
 {
@@ -128,12 +139,7 @@ FIXTURE_VARIANT_ADD(viability, sibling_on_host_driver) {
 
 FIXTURE_SETUP(viability)
 {
-	if (pair_find(&self->p))
-		vt_skip_setup("no IOMMU group with two edus bound to the implementation");
-	self->p.container = vt_open_container();
-	ASSERT_LE(0, self->p.container);
-	self->p.group = vt_open_group(self->p.dev.group);
-	ASSERT_LE(0, self->p.group);
+	pair_setup(_metadata, &self->p);
 }
 
 FIXTURE_TEARDOWN(viability)
@@ -197,12 +203,7 @@ FIXTURE(sibling) {
 
 FIXTURE_SETUP(sibling)
 {
-	if (pair_find(&self->p))
-		vt_skip_setup("no IOMMU group with two edus bound to the implementation");
-	self->p.container = vt_open_container();
-	ASSERT_LE(0, self->p.container);
-	self->p.group = vt_open_group(self->p.dev.group);
-	ASSERT_LE(0, self->p.group);
+	pair_setup(_metadata, &self->p);
 }
 
 FIXTURE_TEARDOWN(sibling)

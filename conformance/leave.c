@@ -48,16 +48,6 @@ FIXTURE_VARIANT_ADD(leave, shared_leaves) {
 	.stay = VT_EDU_ALONE,
 };
 
-static unsigned char *page(unsigned char fill)
-{
-	unsigned char *p = mmap(NULL, PAGE, PROT_READ | PROT_WRITE,
-				MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-
-	if (p != MAP_FAILED)
-		memset(p, fill, PAGE);
-	return p;
-}
-
 FIXTURE_SETUP(leave)
 {
 	self->container = self->stay_group = self->go_group = -1;
@@ -66,10 +56,11 @@ FIXTURE_SETUP(leave)
 	if (vt_find_edu(variant->go, 0, &self->go) ||
 	    vt_find_edu(variant->stay, 0, &self->stay))
 		vt_skip_setup("needs an edu alone and one in a shared group");
-	self->src = page(0x5a);
-	self->dst = page(0);
+	self->src = mmap(NULL, 2 * PAGE, PROT_READ | PROT_WRITE,
+			 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	ASSERT_NE(MAP_FAILED, self->src);
-	ASSERT_NE(MAP_FAILED, self->dst);
+	memset(self->src, 0x5a, PAGE);	/* the pattern; dst, after it, zero */
+	self->dst = self->src + PAGE;
 	self->container = vt_open_container();
 	ASSERT_LE(0, self->container);
 	self->stay_group = vt_open_group(self->stay.group);
