@@ -36,20 +36,6 @@ FIXTURE(removal) {
 	size_t bar_size;
 };
 
-static int driver_of(const char *bdf, char *buf, size_t len)
-{
-	char path[PATH_MAX], link[PATH_MAX];
-	ssize_t n;
-
-	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/driver", bdf);
-	n = readlink(path, link, sizeof(link) - 1);
-	if (n < 0)
-		return -errno;
-	link[n] = '\0';
-	snprintf(buf, len, "%s", strrchr(link, '/') + 1);
-	return 0;
-}
-
 /*
  * Start a process that unbinds @bdf from @driver (it blocks in the kernel).
  * It runs a shell so that it holds none of our files or mappings: a forked
@@ -110,7 +96,7 @@ FIXTURE_SETUP(removal)
 	self->h.container = self->h.group = self->h.device = -1;
 	if (vt_find_edu(VT_EDU_ALONE, 0, &self->dev))
 		vt_skip_setup("no edu alone in its group");
-	ASSERT_EQ(0, driver_of(self->dev.bdf, self->driver,
+	ASSERT_EQ(0, vt_driver_of(self->dev.bdf, self->driver,
 			       sizeof(self->driver)));
 	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/grace_ms",
 		 self->dev.bdf);
@@ -138,10 +124,10 @@ FIXTURE_TEARDOWN(removal)
 	if (self->unbinder > 0)
 		EXPECT_TRUE(child_done(self->unbinder, 10000));
 	close(self->req);
-	if (driver_of(self->dev.bdf, drv, sizeof(drv)))
+	if (vt_driver_of(self->dev.bdf, drv, sizeof(drv)))
 		EXPECT_EQ(0, vt_sysfs_write("/sys/bus/pci/drivers_probe",
 					 self->dev.bdf));
-	ASSERT_EQ(0, driver_of(self->dev.bdf, drv, sizeof(drv)));
+	ASSERT_EQ(0, vt_driver_of(self->dev.bdf, drv, sizeof(drv)));
 	ASSERT_STREQ(self->driver, drv);
 }
 

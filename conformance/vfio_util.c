@@ -521,3 +521,62 @@ int edu_dma(volatile void *bar, uint64_t src, uint64_t dst, uint32_t count,
 	}
 	return -ETIMEDOUT;
 }
+
+/**
+ * vt_driver_of() - name of the driver a PCI device is bound to
+ * Return: 0 with the name in @buf, or -ENOENT when no driver is bound.
+ */
+int vt_driver_of(const char *bdf, char *buf, size_t len)
+{
+	char path[PATH_MAX], link[PATH_MAX];
+	ssize_t n;
+
+	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/driver", bdf);
+	n = readlink(path, link, sizeof(link) - 1);
+	if (n < 0)
+		return -errno;
+	link[n] = '\0';
+	snprintf(buf, len, "%s", strrchr(link, '/') + 1);
+	return 0;
+}
+
+/**
+ * vt_rebind() - move a PCI device to another driver, or to none
+ * @driver: the driver to bind (through driver_override and drivers_probe),
+ *	or NULL to leave the device unbound
+ *
+ * The device's driver_override is left at @driver (unchanged for NULL).
+ * Return: 0 when the device ends up bound as asked, -EBUSY when the probe
+ * did not bind it, -ENOENT when no such driver is registered, or -errno.
+ */
+int vt_rebind(const char *bdf, const char *driver)
+{
+	char path[PATH_MAX], cur[64];
+	int ret;
+
+	if (driver) {
+		snprintf(path, sizeof(path), "/sys/bus/pci/drivers/%s", driver);
+		if (access(path, F_OK))
+			return -ENOENT;
+		snprintf(path, sizeof(path),
+			 "/sys/bus/pci/devices/%s/driver_override", bdf);
+		ret = vt_sysfs_write(path, driver);
+		if (ret)
+			return ret;
+	}
+	if (!vt_driver_of(bdf, cur, sizeof(cur))) {
+		if (driver && !strcmp(cur, driver))
+			return 0;
+		snprintf(path, sizeof(path), "/sys/bus/pci/drivers/%s/unbind", cur);
+		ret = vt_sysfs_write(path, bdf);
+		if (ret)
+			return ret;
+	}
+	if (!driver)
+		return vt_driver_of(bdf, cur, sizeof(cur)) ? 0 : -EBUSY;
+	/* A failed probe may or may not fail the write: look at the link. */
+	vt_sysfs_write("/sys/bus/pci/drivers_probe", bdf);
+	if (vt_driver_of(bdf, cur, sizeof(cur)) || strcmp(cur, driver))
+		return -EBUSY;
+	return 0;
+}

@@ -1,0 +1,63 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+# Checks conformance/run's plan and refusals on a fake sysfs and procfs
+# (RUN_SYSFS, RUN_PROCFS): a SATA controller with a mounted disk in the
+# group of an idle SMBus controller, and a NIC whose interface is up or
+# down. Prints "ok   ..." or "FAIL ..." per check. Run by tools/selftest.
+set -u
+top=$(cd "$(dirname "$0")/../.." && pwd)
+run=$top/conformance/run
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+s=$tmp/sys p=$tmp/proc
+
+# dev BDF CLASS VENDOR DEVICE DRIVER GROUP
+dev() {
+	d=$s/devices/pci0000:00/$1
+	mkdir -p "$d" "$s/bus/pci/drivers/$5" "$s/kernel/iommu_groups/$6/devices"
+	echo "$2" >"$d/class"; echo "0x$3" >"$d/vendor"; echo "0x$4" >"$d/device"
+	echo "(null)" >"$d/driver_override"
+	ln -s "../../../bus/pci/drivers/$5" "$d/driver"
+	ln -s "../../../kernel/iommu_groups/$6" "$d/iommu_group"
+	ln -s "../../../../devices/pci0000:00/$1" "$s/kernel/iommu_groups/$6/devices/$1"
+	ln -s "../../../devices/pci0000:00/$1" "$s/bus/pci/devices/$1"
+}
+mkdir -p "$s/bus/pci/devices" "$s/bus/pci/drivers/vfio-pci" "$s/block" "$s/class/net" "$p"
+dev 0000:00:1f.2 0x010601 8086 2922 ahci 5
+dev 0000:00:1f.3 0x0c0500 8086 2930 i801_smbus 5
+dev 0000:01:00.0 0x020000 8086 1533 igb 7
+blk=$s/devices/pci0000:00/0000:00:1f.2/ata1/host0/block/sda
+mkdir -p "$blk/sda1/holders" "$blk/holders"
+ln -s ../devices/pci0000:00/0000:00:1f.2/ata1/host0/block/sda "$s/block/sda"
+net=$s/devices/pci0000:00/0000:01:00.0/net/eth0
+mkdir -p "$net"
+ln -s ../.. "$net/device"
+ln -s ../../devices/pci0000:00/0000:01:00.0/net/eth0 "$s/class/net/eth0"
+echo "/dev/sda1 / ext4 rw 0 0" >"$p/mounts"
+echo "Filename Type Size Used Priority" >"$p/swaps"
+
+check() { # name want-status want-regex args...
+	name=$1 want=$2 re=$3; shift 3
+	RUN_SYSFS=$s RUN_PROCFS=$p "$run" --impl upstream --check "$@" >"$tmp/out" 2>&1
+	rc=$?
+	if [ "$rc" = "$want" ] && grep -Eq "$re" "$tmp/out"; then
+		echo "ok   conformance/run: $name"
+	else
+		echo "FAIL conformance/run: $name (exit $rc, want $want and /$re/)"
+		sed 's/^/     /' "$tmp/out"
+	fi
+}
+check "refuses a group with a mounted disk's controller" 2 \
+	'0000:00:1f.2 \(IOMMU group 5, driver ahci\): /dev/sda1 is mounted on /$' --device 0000:00:1f.3
+echo 4099 >"$net/flags"
+check "refuses a device with a network interface up" 2 \
+	'0000:01:00.0 \(IOMMU group 7, driver igb\): network interface eth0 is up' --device 01:00.0
+echo 4098 >"$net/flags"
+check "binds an idle NIC, found by VENDOR:DEVICE" 0 \
+	'0000:01:00.0 \(group 7\): igb -> vfio-pci' --device 8086:1533
+check "--force takes a group in use" 0 \
+	'0000:00:1f.2 \(group 5\): ahci -> vfio-pci' --force --device 0000:00:1f.3
+echo "/dev/sdb1 /mnt ext4 rw 0 0" >"$p/mounts"
+mkdir -p "$blk/sda1/holders/dm-0"
+check "refuses a disk held by device-mapper" 2 'sda1 is held by dm-0' --device 0000:00:1f.3
+check "an unknown device is a usage error" 2 'no PCI device 0000:09:00.0' --device 0000:09:00.0
