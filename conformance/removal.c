@@ -61,18 +61,25 @@ static int sysfs_write(const char *path, const char *val)
 	return ret;
 }
 
-static int driver_of(const char *bdf, char *buf, size_t len)
+/* The name a device's sysfs link @what ("driver", ...) points to. */
+static int link_name(const char *bdf, const char *what, char *buf,
+		     size_t len)
 {
 	char path[PATH_MAX], link[PATH_MAX];
 	ssize_t n;
 
-	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/driver", bdf);
+	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/%s", bdf, what);
 	n = readlink(path, link, sizeof(link) - 1);
 	if (n < 0)
 		return -errno;
 	link[n] = '\0';
 	snprintf(buf, len, "%s", strrchr(link, '/') + 1);
 	return 0;
+}
+
+static int driver_of(const char *bdf, char *buf, size_t len)
+{
+	return link_name(bdf, "driver", buf, len);
 }
 
 /*
@@ -317,15 +324,14 @@ static uint64_t eventfd_signals(int fd, int ms)
 	return count;
 }
 
-/* A number from /proc/self/<file> after "<key>", or -1. */
-static long proc_self_number(const char *file, const char *key)
+/* The number after @key on the first line of @path that starts with it. */
+static long file_number(const char *path, const char *key)
 {
-	char path[PATH_MAX], line[256];
 	size_t len = strlen(key);
+	char line[256];
 	long val = -1;
 	FILE *f;
 
-	snprintf(path, sizeof(path), "/proc/self/%s", file);
 	f = fopen(path, "r");
 	if (!f)
 		return -1;
@@ -338,13 +344,26 @@ static long proc_self_number(const char *file, const char *key)
 	return val;
 }
 
+static long locked_kib(void)
+{
+	return file_number("/proc/self/status", "VmLck:");
+}
+
+static long module_refcnt(const char *module)
+{
+	char path[PATH_MAX];
+
+	snprintf(path, sizeof(path), "/sys/module/%s/refcnt", module);
+	return file_number(path, "");
+}
+
 /* The eventfd's number, "eventfd-id" in its fdinfo (since Linux 5.2). */
 static int eventfd_id(int fd)
 {
-	char file[64];
+	char path[64];
 
-	snprintf(file, sizeof(file), "fdinfo/%d", fd);
-	return (int)proc_self_number(file, "eventfd-id:");
+	snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", fd);
+	return (int)file_number(path, "eventfd-id:");
 }
 
 /*
@@ -677,7 +696,7 @@ TEST_F_TIMEOUT(removal, unbind_under_load_leaks_nothing, 120)
 {
 	struct sigaction sa = { .sa_handler = on_bar_sigbus };
 	long pinned = vt_pinned_pages();
-	long locked = proc_self_number("status", "VmLck:");
+	long locked = locked_kib();
 	int fds = open_fd_count(), i;
 	struct vt_pci_dev other;
 	struct load *l;
@@ -750,7 +769,7 @@ TEST_F_TIMEOUT(removal, unbind_under_load_leaks_nothing, 120)
 	/* The revoked file closes; pins, locked memory and fds are back. */
 	release_files(self);
 	ASSERT_EQ(pinned, vt_pinned_pages());
-	ASSERT_EQ(locked, proc_self_number("status", "VmLck:"));
+	ASSERT_EQ(locked, locked_kib());
 	ASSERT_EQ(fds - 3, open_fd_count());	/* the fixture's three */
 }
 
@@ -772,37 +791,6 @@ FIXTURE(soak) {
 	uint8_t *mem;
 };
 
-static int module_of(const char *bdf, char *buf, size_t len)
-{
-	char path[PATH_MAX], link[PATH_MAX];
-	ssize_t n;
-
-	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/driver/module",
-		 bdf);
-	n = readlink(path, link, sizeof(link) - 1);
-	if (n < 0)
-		return -errno;
-	link[n] = '\0';
-	snprintf(buf, len, "%s", strrchr(link, '/') + 1);
-	return 0;
-}
-
-static long module_refcnt(const char *module)
-{
-	char path[PATH_MAX];
-	long n = -1;
-	FILE *f;
-
-	snprintf(path, sizeof(path), "/sys/module/%s/refcnt", module);
-	f = fopen(path, "r");
-	if (!f)
-		return -1;
-	if (fscanf(f, "%ld", &n) != 1)
-		n = -1;
-	fclose(f);
-	return n;
-}
-
 static void soak_release(FIXTURE_DATA(soak) *self)
 {
 	if (self->bar && self->bar != MAP_FAILED)
@@ -819,7 +807,7 @@ FIXTURE_SETUP(soak)
 		vt_skip_setup("no edu alone in its group");
 	ASSERT_EQ(0, driver_of(self->dev.bdf, self->driver,
 			       sizeof(self->driver)));
-	ASSERT_EQ(0, module_of(self->dev.bdf, self->module,
+	ASSERT_EQ(0, link_name(self->dev.bdf, "driver/module", self->module,
 			       sizeof(self->module)));
 	self->mem = mmap(NULL, 2 * 4096, PROT_READ | PROT_WRITE,
 			 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
@@ -857,7 +845,7 @@ TEST_F_TIMEOUT(soak, bind_use_revoke_rebind_50_rounds, 240)
 {
 	struct vfio_device_info info = { .argsz = sizeof(info) };
 	long refcnt = module_refcnt(self->module);
-	long locked = proc_self_number("status", "VmLck:");
+	long locked = locked_kib();
 	long pinned = vt_pinned_pages();
 	int fds = open_fd_count(), round;
 	long start = now_ms(), revoke_ms = 0;
@@ -922,7 +910,7 @@ TEST_F_TIMEOUT(soak, bind_use_revoke_rebind_50_rounds, 240)
 	       SOAK_ROUNDS, now_ms() - start, revoke_ms / SOAK_ROUNDS,
 	       SOAK_GRACE_MS);
 	ASSERT_EQ(refcnt, module_refcnt(self->module));
-	ASSERT_EQ(locked, proc_self_number("status", "VmLck:"));
+	ASSERT_EQ(locked, locked_kib());
 	ASSERT_EQ(pinned, vt_pinned_pages());
 	ASSERT_EQ(fds, open_fd_count());
 }
