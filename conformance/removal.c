@@ -6,6 +6,12 @@
  * Teardown always releases the files, waits for the unbind and binds the
  * device again, so that an implementation that waits forever (the kernel's
  * own VFIO) is reported, not hung.
+ *
+ * Beyond the single removal: the request repeated while ignored, interrupt
+ * triggers released at revocation, an unbind while other threads map DMA and
+ * touch the BAR, and a 50-round soak of bind, use, revoke and rebind that
+ * must leave module references, locked memory, pins and fds as it found
+ * them.
  */
 #include <dirent.h>
 #include <fcntl.h>
@@ -82,6 +88,16 @@ static int driver_of(const char *bdf, char *buf, size_t len)
 	return link_name(bdf, "driver", buf, len);
 }
 
+/* Set the device's grace period where the implementation has the knob. */
+static int set_grace(const char *bdf, int ms)
+{
+	char path[PATH_MAX], val[16];
+
+	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/grace_ms", bdf);
+	snprintf(val, sizeof(val), "%d", ms);
+	return access(path, F_OK) ? 0 : sysfs_write(path, val);
+}
+
 /*
  * Start a process that unbinds @bdf from @driver (it blocks in the kernel).
  * It runs a shell so that it holds none of our files or mappings: a forked
@@ -143,7 +159,6 @@ static void release_files(FIXTURE_DATA(removal) *self)
 
 FIXTURE_SETUP(removal)
 {
-	char path[PATH_MAX], ms[16];
 	int ret;
 
 	self->bar = MAP_FAILED;
@@ -153,11 +168,7 @@ FIXTURE_SETUP(removal)
 		vt_skip_setup("no edu alone in its group");
 	ASSERT_EQ(0, driver_of(self->dev.bdf, self->driver,
 			       sizeof(self->driver)));
-	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/grace_ms",
-		 self->dev.bdf);
-	snprintf(ms, sizeof(ms), "%d", GRACE_MS);
-	if (!access(path, F_OK))
-		ASSERT_EQ(0, sysfs_write(path, ms));
+	ASSERT_EQ(0, set_grace(self->dev.bdf, GRACE_MS));
 
 	ret = vt_open_device(&self->dev, &self->h);
 	ASSERT_EQ(0, ret) TH_LOG("open %s: %s", self->dev.bdf, strerror(-ret));
@@ -300,16 +311,6 @@ TEST_F(removal, other_group_keeps_working_during_removal)
 	EXPECT_EQ(~0x00a5a5a5u, edu_read32(bar, EDU_REG_LIVENESS));
 	munmap(bar, size);
 	vt_close_device(&h);
-}
-
-/* Set the device's grace period where the implementation has the knob. */
-static int set_grace(const char *bdf, int ms)
-{
-	char path[PATH_MAX], val[16];
-
-	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/grace_ms", bdf);
-	snprintf(val, sizeof(val), "%d", ms);
-	return access(path, F_OK) ? 0 : sysfs_write(path, val);
 }
 
 /* How many signals the eventfd collected within @ms (0: none). */
