@@ -223,6 +223,27 @@ static bool read_raises_sigbus(volatile void *addr)
 	return raised;
 }
 
+/*
+ * Unbind the fixture's device and ignore the request: the unbind must be
+ * done within the grace period plus BOUND_MS of the first request.
+ */
+static void unbind_ignoring_request(struct __test_metadata *_metadata,
+				    FIXTURE_DATA(removal) *self)
+{
+	long t;
+
+	self->unbinder = start_unbind(self->dev.bdf, self->driver);
+	ASSERT_LT(0, self->unbinder);
+	ASSERT_TRUE(eventfd_fired(self->req, 5000));
+	t = now_ms();
+	ASSERT_TRUE(child_done(self->unbinder, GRACE_MS + BOUND_MS))
+		TH_LOG("unbind still waiting %d ms after the request",
+		       GRACE_MS + BOUND_MS);
+	TH_LOG("unbind done %ld ms after the request (grace %d ms)",
+	       now_ms() - t, GRACE_MS);
+	self->unbinder = 0;
+}
+
 /* SPEC: REMOVE-1 REMOVE-3 REMOVE-11 */
 TEST_F(removal, cooperative_user_lets_unbind_complete)
 {
@@ -244,7 +265,7 @@ TEST_F(removal, cooperative_user_lets_unbind_complete)
 TEST_F(removal, ignoring_user_is_revoked_after_grace)
 {
 	struct vfio_device_info info = { .argsz = sizeof(info) };
-	long pinned = vt_pinned_pages(), t;
+	long pinned = vt_pinned_pages();
 	uint16_t cmd;
 	uint32_t word;
 	void *mem;
@@ -257,17 +278,8 @@ TEST_F(removal, ignoring_user_is_revoked_after_grace)
 				VFIO_DMA_MAP_FLAG_READ | VFIO_DMA_MAP_FLAG_WRITE));
 	ASSERT_EQ(0, vt_enable_bus_master(self->h.device));
 
-	self->unbinder = start_unbind(self->dev.bdf, self->driver);
-	ASSERT_LT(0, self->unbinder);
-	ASSERT_TRUE(eventfd_fired(self->req, 5000));
-	t = now_ms();
 	/* Ignore the request: removal must still complete, and soon. */
-	ASSERT_TRUE(child_done(self->unbinder, GRACE_MS + BOUND_MS))
-		TH_LOG("unbind still waiting %d ms after the request",
-		       GRACE_MS + BOUND_MS);
-	TH_LOG("unbind done %ld ms after the request (grace %d ms)",
-	       now_ms() - t, GRACE_MS);
-	self->unbinder = 0;
+	unbind_ignoring_request(_metadata, self);
 
 	vt_ioctl_err(ENODEV, self->h.device, VFIO_DEVICE_GET_INFO, &info);
 	ASSERT_EQ(-1, pread(self->h.device, &word, sizeof(word), 0));
@@ -703,7 +715,7 @@ TEST_F_TIMEOUT(removal, unbind_under_load_leaks_nothing, 120)
 	int fds = open_fd_count(), i;
 	struct vt_pci_dev other;
 	struct load *l;
-	long dma_at_revoke, t;
+	long dma_at_revoke;
 
 	if (vt_find_edu(VT_EDU_SHARED, 0, &other))
 		SKIP(return, "no second group");
@@ -746,16 +758,7 @@ TEST_F_TIMEOUT(removal, unbind_under_load_leaks_nothing, 120)
 	ASSERT_LT(0, atomic_load(&l->maps));
 	ASSERT_LT(0, atomic_load(&l->bar_reads));
 
-	self->unbinder = start_unbind(self->dev.bdf, self->driver);
-	ASSERT_LT(0, self->unbinder);
-	ASSERT_TRUE(eventfd_fired(self->req, 5000));
-	t = now_ms();
-	ASSERT_TRUE(child_done(self->unbinder, GRACE_MS + BOUND_MS))
-		TH_LOG("unbind still waiting %d ms after the request",
-		       GRACE_MS + BOUND_MS);
-	TH_LOG("unbind done %ld ms after the request (grace %d ms)",
-	       now_ms() - t, GRACE_MS);
-	self->unbinder = 0;
+	unbind_ignoring_request(_metadata, self);
 
 	/* Revoked: the BAR threads fault, the rest goes on. */
 	dma_at_revoke = atomic_load(&l->dma_ok);
