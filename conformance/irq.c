@@ -1,7 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Interrupts through eventfds, raised by QEMU's edu device: writing its
- * "interrupt raise" register asserts INTx, or sends an MSI when MSI is on.
+ * Interrupts through eventfds, raised by a DMA engine's device (engine.h):
+ * QEMU's edu (INTx, MSI) and the igb (INTx, MSI, and MSI-X with one vector
+ * per cause bit). Every test runs on each engine; a test for an interrupt
+ * kind the engine cannot raise skips, and so does a variant whose device is
+ * absent.
  */
 #include <poll.h>
 #include <stdlib.h>
@@ -11,59 +14,78 @@
 #include <sys/mman.h>
 
 #include "kselftest_harness.h"
-#include "vfio_util.h"
+#include "engine.h"
 
-#define EDU_REG_IRQ_RAISE	0x60
-#define EDU_REG_IRQ_ACK		0x64
 #define FIRES_MS		2000	/* an interrupt that must come */
 #define QUIET_MS		300	/* how long silence must hold */
+#define MSIX_VECTORS		3	/* vectors the MSI-X tests route */
 
 FIXTURE(irq) {
 	struct vt_pci_dev dev;
 	struct vt_handles h;
-	void *bar;
-	size_t bar_size;
+	struct vt_engine eng;
 	int efd;
 };
 
 FIXTURE_VARIANT(irq) {
-	enum vt_edu_kind kind;
+	const char *engine;
+	enum vt_dev_kind kind;
 };
 
-FIXTURE_VARIANT_ADD(irq, alone) {
-	.kind = VT_EDU_ALONE,
+FIXTURE_VARIANT_ADD(irq, edu_alone) {
+	.engine = "edu",
+	.kind = VT_DEV_ALONE,
 };
 
-FIXTURE_VARIANT_ADD(irq, shared) {
-	.kind = VT_EDU_SHARED,
+FIXTURE_VARIANT_ADD(irq, edu_shared) {
+	.engine = "edu",
+	.kind = VT_DEV_SHARED,
+};
+
+FIXTURE_VARIANT_ADD(irq, igb) {
+	.engine = "igb",
+	.kind = VT_DEV_ANY,
 };
 
 FIXTURE_SETUP(irq)
 {
+	const struct vt_engine_ops *ops = vt_engine_by_name(variant->engine);
 	int ret;
 
-	if (vt_find_edu(variant->kind, 0, &self->dev))
-		vt_skip_setup("no %s", vt_edu_kind_name(variant->kind));
+	self->h.container = self->h.group = self->h.device = -1;
+	self->efd = -1;
+	ASSERT_NE(NULL, ops);
+	if (vt_engine_find(ops, variant->kind, 0, &self->dev))
+		vt_skip_setup("no %s device%s for the %s DMA engine", ops->name,
+			      vt_dev_kind_name(variant->kind), ops->name);
 	ret = vt_open_device(&self->dev, &self->h);
 	ASSERT_EQ(0, ret) TH_LOG("open %s: %s", self->dev.bdf, strerror(-ret));
-	/* An MSI is a DMA write: no MSI without bus mastering. */
-	ASSERT_EQ(0, vt_enable_bus_master(self->h.device));
-	self->bar = vt_mmap_bar(self->h.device, VFIO_PCI_BAR0_REGION_INDEX,
-				&self->bar_size);
-	ASSERT_NE(MAP_FAILED, self->bar);
+	/* An MSI is a DMA write: the engine turns bus mastering on. */
+	ret = vt_engine_open(&self->eng, ops, self->h.device, self->h.container,
+			     VT_ENGINE_IOVA);
+	ASSERT_EQ(0, ret) TH_LOG("%s engine on %s: %s", ops->name,
+				 self->dev.bdf, strerror(-ret));
 	self->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 	ASSERT_LE(0, self->efd);
 }
 
 FIXTURE_TEARDOWN(irq)
 {
-	if (self->bar != MAP_FAILED) {
-		edu_write32(self->bar, EDU_REG_IRQ_ACK, ~0u);
-		munmap(self->bar, self->bar_size);
-	}
+	vt_engine_close(&self->eng);
 	vt_close_device(&self->h);
-	close(self->efd);
+	if (self->efd >= 0)
+		close(self->efd);
 }
+
+/* Skip a test whose interrupt kind the engine cannot raise. */
+#define needs_irq(index, what) do { \
+	if (!vt_engine_has_irq(self->eng.ops, (index))) \
+		SKIP(return, "the %s engine cannot raise %s", \
+		     self->eng.ops->name, (what)); \
+} while (0)
+
+#define raise_irq(index, vector) \
+	ASSERT_EQ(0, vt_engine_irq_raise(&self->eng, (index), (vector)))
 
 /* Whether the eventfd fired within @ms; consumes its count. */
 static bool fired(int efd, int ms)
@@ -94,22 +116,24 @@ TEST_F(irq, intx_info_is_automasked_eventfd)
 /* SPEC: IRQ-2 */
 TEST_F(irq, intx_trigger_signals_eventfd)
 {
+	needs_irq(VFIO_PCI_INTX_IRQ_INDEX, "INTx");
 	ASSERT_EQ(0, vt_set_irqs(self->h.device, VFIO_PCI_INTX_IRQ_INDEX,
 			      VFIO_IRQ_SET_ACTION_TRIGGER, 0, 1, self->efd));
-	edu_write32(self->bar, EDU_REG_IRQ_RAISE, 1);
+	raise_irq(VFIO_PCI_INTX_IRQ_INDEX, 0);
 	ASSERT_TRUE(fired(self->efd, FIRES_MS));
 }
 
 /* SPEC: IRQ-3 */
 TEST_F(irq, intx_stays_masked_until_unmask)
 {
+	needs_irq(VFIO_PCI_INTX_IRQ_INDEX, "INTx");
 	ASSERT_EQ(0, vt_set_irqs(self->h.device, VFIO_PCI_INTX_IRQ_INDEX,
 			      VFIO_IRQ_SET_ACTION_TRIGGER, 0, 1, self->efd));
-	edu_write32(self->bar, EDU_REG_IRQ_RAISE, 1);
+	raise_irq(VFIO_PCI_INTX_IRQ_INDEX, 0);
 	ASSERT_TRUE(fired(self->efd, FIRES_MS));
 	/* Acknowledge and raise again: masked, so no second signal ... */
-	edu_write32(self->bar, EDU_REG_IRQ_ACK, 1);
-	edu_write32(self->bar, EDU_REG_IRQ_RAISE, 2);
+	vt_engine_irq_ack(&self->eng, VFIO_PCI_INTX_IRQ_INDEX);
+	raise_irq(VFIO_PCI_INTX_IRQ_INDEX, 0);
 	ASSERT_FALSE(fired(self->efd, QUIET_MS));
 	/* ... until user space unmasks the still-asserted line. */
 	ASSERT_EQ(0, vt_set_irqs(self->h.device, VFIO_PCI_INTX_IRQ_INDEX,
@@ -120,20 +144,22 @@ TEST_F(irq, intx_stays_masked_until_unmask)
 /* SPEC: IRQ-2 */
 TEST_F(irq, msi_trigger_signals_eventfd)
 {
+	needs_irq(VFIO_PCI_MSI_IRQ_INDEX, "MSI");
 	ASSERT_EQ(0, vt_set_irqs(self->h.device, VFIO_PCI_MSI_IRQ_INDEX,
 			      VFIO_IRQ_SET_ACTION_TRIGGER, 0, 1, self->efd));
-	edu_write32(self->bar, EDU_REG_IRQ_RAISE, 1);
+	raise_irq(VFIO_PCI_MSI_IRQ_INDEX, 0);
 	ASSERT_TRUE(fired(self->efd, FIRES_MS));
 }
 
 /* SPEC: IRQ-4 */
 TEST_F(irq, trigger_count_zero_disables)
 {
+	needs_irq(VFIO_PCI_MSI_IRQ_INDEX, "MSI");
 	ASSERT_EQ(0, vt_set_irqs(self->h.device, VFIO_PCI_MSI_IRQ_INDEX,
 			      VFIO_IRQ_SET_ACTION_TRIGGER, 0, 1, self->efd));
 	ASSERT_EQ(0, vt_set_irqs(self->h.device, VFIO_PCI_MSI_IRQ_INDEX,
 			      VFIO_IRQ_SET_ACTION_TRIGGER, 0, 0, VT_NO_FD));
-	edu_write32(self->bar, EDU_REG_IRQ_RAISE, 1);
+	raise_irq(VFIO_PCI_MSI_IRQ_INDEX, 0);
 	ASSERT_FALSE(fired(self->efd, QUIET_MS));
 }
 
@@ -196,13 +222,93 @@ TEST_F(irq, bad_eventfd_keeps_previous_trigger)
 {
 	int ret;
 
+	needs_irq(VFIO_PCI_MSI_IRQ_INDEX, "MSI");
 	ASSERT_EQ(0, vt_set_irqs(self->h.device, VFIO_PCI_MSI_IRQ_INDEX,
 			      VFIO_IRQ_SET_ACTION_TRIGGER, 0, 1, self->efd));
 	ret = vt_set_irqs(self->h.device, VFIO_PCI_MSI_IRQ_INDEX,
 		       VFIO_IRQ_SET_ACTION_TRIGGER, 0, 1, 9999);
 	ASSERT_TRUE(ret == -EBADF || ret == -EINVAL) TH_LOG("got %d", ret);
-	edu_write32(self->bar, EDU_REG_IRQ_RAISE, 1);
+	raise_irq(VFIO_PCI_MSI_IRQ_INDEX, 0);
 	ASSERT_TRUE(fired(self->efd, FIRES_MS));
+}
+
+/* Arm MSI-X vectors 0..n-1, one eventfd each. */
+static int msix_arm(int device, const int *efd, int n)
+{
+	char buf[sizeof(struct vfio_irq_set) + MSIX_VECTORS * sizeof(__s32)];
+	struct vfio_irq_set *set = (struct vfio_irq_set *)buf;
+
+	memset(buf, 0, sizeof(buf));
+	set->argsz = sizeof(*set) + n * sizeof(__s32);
+	set->flags = VFIO_IRQ_SET_DATA_EVENTFD | VFIO_IRQ_SET_ACTION_TRIGGER;
+	set->index = VFIO_PCI_MSIX_IRQ_INDEX;
+	set->count = n;
+	memcpy(set->data, efd, n * sizeof(__s32));
+	return ioctl(device, VFIO_DEVICE_SET_IRQS, set) ? -errno : 0;
+}
+
+/* SPEC: IRQ-2 */
+TEST_F(irq, msix_trigger_signals_eventfd)
+{
+	needs_irq(VFIO_PCI_MSIX_IRQ_INDEX, "MSI-X");
+	ASSERT_EQ(0, vt_set_irqs(self->h.device, VFIO_PCI_MSIX_IRQ_INDEX,
+			      VFIO_IRQ_SET_ACTION_TRIGGER, 0, 1, self->efd));
+	raise_irq(VFIO_PCI_MSIX_IRQ_INDEX, 0);
+	ASSERT_TRUE(fired(self->efd, FIRES_MS));
+	/* Edge-triggered: the next message is the next signal. */
+	raise_irq(VFIO_PCI_MSIX_IRQ_INDEX, 0);
+	ASSERT_TRUE(fired(self->efd, FIRES_MS));
+}
+
+/* SPEC: IRQ-2 */
+TEST_F(irq, msix_each_vector_signals_its_own_eventfd)
+{
+	int efd[MSIX_VECTORS], i, j;
+
+	needs_irq(VFIO_PCI_MSIX_IRQ_INDEX, "MSI-X");
+	for (i = 0; i < MSIX_VECTORS; i++) {
+		efd[i] = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+		ASSERT_LE(0, efd[i]);
+	}
+	ASSERT_EQ(0, msix_arm(self->h.device, efd, MSIX_VECTORS));
+	for (i = MSIX_VECTORS - 1; i >= 0; i--) {
+		raise_irq(VFIO_PCI_MSIX_IRQ_INDEX, i);
+		EXPECT_TRUE(fired(efd[i], FIRES_MS)) TH_LOG("vector %d", i);
+		for (j = 0; j < MSIX_VECTORS; j++)
+			if (j != i)
+				EXPECT_FALSE(fired(efd[j], 0))
+					TH_LOG("vector %d signalled %d", i, j);
+	}
+	ASSERT_EQ(0, vt_set_irqs(self->h.device, VFIO_PCI_MSIX_IRQ_INDEX,
+			      VFIO_IRQ_SET_ACTION_TRIGGER, 0, 0, VT_NO_FD));
+	for (i = 0; i < MSIX_VECTORS; i++)
+		close(efd[i]);
+}
+
+/* SPEC: IRQ-4 */
+TEST_F(irq, msix_trigger_count_zero_disables)
+{
+	needs_irq(VFIO_PCI_MSIX_IRQ_INDEX, "MSI-X");
+	ASSERT_EQ(0, vt_set_irqs(self->h.device, VFIO_PCI_MSIX_IRQ_INDEX,
+			      VFIO_IRQ_SET_ACTION_TRIGGER, 0, 1, self->efd));
+	ASSERT_EQ(0, vt_set_irqs(self->h.device, VFIO_PCI_MSIX_IRQ_INDEX,
+			      VFIO_IRQ_SET_ACTION_TRIGGER, 0, 0, VT_NO_FD));
+	raise_irq(VFIO_PCI_MSIX_IRQ_INDEX, 0);
+	ASSERT_FALSE(fired(self->efd, QUIET_MS));
+}
+
+/* SPEC: IRQ-6 */
+TEST_F(irq, msix_while_msi_enabled_is_refused)
+{
+	int other = eventfd(0, EFD_CLOEXEC);
+
+	needs_irq(VFIO_PCI_MSIX_IRQ_INDEX, "MSI-X");
+	ASSERT_LE(0, other);
+	ASSERT_EQ(0, vt_set_irqs(self->h.device, VFIO_PCI_MSI_IRQ_INDEX,
+			      VFIO_IRQ_SET_ACTION_TRIGGER, 0, 1, self->efd));
+	ASSERT_EQ(-EINVAL, vt_set_irqs(self->h.device, VFIO_PCI_MSIX_IRQ_INDEX,
+				    VFIO_IRQ_SET_ACTION_TRIGGER, 0, 1, other));
+	close(other);
 }
 
 TEST_HARNESS_MAIN

@@ -1,15 +1,17 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * Several groups: one container shared by two groups, and two containers
- * that must not see each other's memory. The edu alone on its root port is
- * group A; an edu behind the bridge is group B.
+ * that must not see each other's memory. Group A holds the device of the
+ * variant's DMA engine alone (the edu on its root port, or the igb); group
+ * B is an edu behind the bridge. Both devices copy through their engine
+ * (engine.h).
  */
 #include <string.h>
 #include <unistd.h>
 #include <sys/mman.h>
 
 #include "kselftest_harness.h"
-#include "vfio_util.h"
+#include "engine.h"
 
 #define PAGE		4096
 #define LEN		(PAGE / 2)	/* see dma.c: QEMU 7.2's edu limit */
@@ -18,11 +20,12 @@
 #define RW		(VFIO_DMA_MAP_FLAG_READ | VFIO_DMA_MAP_FLAG_WRITE)
 
 struct side {
+	const struct vt_engine_ops *ops;
 	struct vt_pci_dev dev;
+	struct vt_engine eng;
+	uint64_t eng_iova;	/* the engine's own window */
 	int group;
 	int device;
-	void *bar;
-	size_t bar_size;
 	unsigned char *src;	/* a pattern */
 	unsigned char *dst;	/* zero */
 };
@@ -30,6 +33,18 @@ struct side {
 FIXTURE(isolation) {
 	struct side a, b;
 	int container[2];
+};
+
+FIXTURE_VARIANT(isolation) {
+	const char *engine_a;	/* alone in its group */
+};
+
+FIXTURE_VARIANT_ADD(isolation, edu) {
+	.engine_a = "edu",
+};
+
+FIXTURE_VARIANT_ADD(isolation, igb) {
+	.engine_a = "igb",
 };
 
 static unsigned char *page(unsigned char fill)
@@ -47,9 +62,16 @@ FIXTURE_SETUP(isolation)
 	self->a.group = self->b.group = -1;
 	self->a.device = self->b.device = -1;
 	self->container[0] = self->container[1] = -1;
-	if (vt_find_edu(VT_EDU_ALONE, 0, &self->a.dev) ||
-	    vt_find_edu(VT_EDU_SHARED, 0, &self->b.dev))
-		vt_skip_setup("needs an edu alone and one in a shared group");
+	self->a.ops = vt_engine_by_name(variant->engine_a);
+	self->b.ops = &vt_engine_edu;
+	ASSERT_NE(NULL, self->a.ops);
+	if (vt_engine_find(self->a.ops, VT_DEV_ALONE, 0, &self->a.dev))
+		vt_skip_setup("no %s device alone in its group for the %s engine",
+			      self->a.ops->name, self->a.ops->name);
+	if (vt_engine_find(self->b.ops, VT_DEV_SHARED, 0, &self->b.dev))
+		vt_skip_setup("no edu sharing its group");
+	self->a.eng_iova = VT_ENGINE_IOVA;
+	self->b.eng_iova = VT_ENGINE_IOVA + VT_ENGINE_IOVA_SIZE;
 	self->a.src = page(0xa5);
 	self->a.dst = page(0);
 	self->b.src = page(0x3c);
@@ -70,9 +92,7 @@ FIXTURE_SETUP(isolation)
 
 static void side_close(struct side *s)
 {
-	if (s->bar && s->bar != MAP_FAILED)
-		munmap(s->bar, s->bar_size);
-	s->bar = NULL;
+	vt_engine_close(&s->eng);
 	if (s->device >= 0)
 		close(s->device);
 	s->device = -1;
@@ -88,25 +108,20 @@ FIXTURE_TEARDOWN(isolation)
 	close(self->container[1]);
 }
 
-/* Device fd, bus master and BAR0 of a side whose group has a container. */
-static int side_open(struct side *s)
+/* Device fd and engine of a side whose group has @container. */
+static int side_open(struct side *s, int container)
 {
 	s->device = ioctl(s->group, VFIO_GROUP_GET_DEVICE_FD, s->dev.bdf);
 	if (s->device < 0)
 		return -errno;
-	if (vt_enable_bus_master(s->device))
-		return -EIO;
-	s->bar = vt_mmap_bar(s->device, VFIO_PCI_BAR0_REGION_INDEX,
-			     &s->bar_size);
-	return s->bar == MAP_FAILED ? -errno : 0;
+	return vt_engine_open(&s->eng, s->ops, s->device, container,
+			      s->eng_iova);
 }
 
-/* Copy IOVA_SRC to IOVA_DST through the device's buffer. */
+/* Copy IOVA_SRC to IOVA_DST through the side's device. */
 static int side_copy(struct side *s)
 {
-	if (edu_dma(s->bar, IOVA_SRC, EDU_DMA_BUF, LEN, false))
-		return -ETIMEDOUT;
-	return edu_dma(s->bar, EDU_DMA_BUF, IOVA_DST, LEN, true);
+	return vt_engine_copy(&s->eng, IOVA_SRC, IOVA_DST, LEN);
 }
 
 static bool zero(const unsigned char *p)
@@ -130,8 +145,8 @@ TEST_F(isolation, joining_group_sees_mappings_and_leaving_one_disturbs_none)
 	ASSERT_EQ(0, vt_map_dma(c, self->a.dst, IOVA_DST, PAGE, RW));
 	/* B joins a container that already has its model and mappings. */
 	vt_ioctl_ok(self->b.group, VFIO_GROUP_SET_CONTAINER, &c);
-	ASSERT_EQ(0, side_open(&self->a));
-	ASSERT_EQ(0, side_open(&self->b));
+	ASSERT_EQ(0, side_open(&self->a, c));
+	ASSERT_EQ(0, side_open(&self->b, c));
 
 	ASSERT_EQ(0, side_copy(&self->b));
 	ASSERT_EQ(0, memcmp(self->a.src, self->a.dst, LEN));
@@ -158,7 +173,7 @@ TEST_F(isolation, device_reaches_only_its_own_container)
 		/* The same IOVAs in both containers, different memory. */
 		ASSERT_EQ(0, vt_map_dma(c, s->src, IOVA_SRC, PAGE, RW));
 		ASSERT_EQ(0, vt_map_dma(c, s->dst, IOVA_DST, PAGE, RW));
-		ASSERT_EQ(0, side_open(s));
+		ASSERT_EQ(0, side_open(s, c));
 	}
 	ASSERT_EQ(0, side_copy(&self->b));
 	ASSERT_EQ(0, memcmp(self->b.src, self->b.dst, LEN));

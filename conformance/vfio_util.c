@@ -121,13 +121,44 @@ bool vt_group_has_node(int group)
 	return access(path, F_OK) == 0;
 }
 
-static int edus_in_group(const struct vt_pci_dev *edu, int n, int group)
+static int same_id_in_group(const struct vt_pci_dev *dev, int n, int group)
 {
 	int i, count = 0;
 
 	for (i = 0; i < n; i++)
-		count += edu[i].group == group;
+		count += dev[i].group == group;
 	return count;
+}
+
+/**
+ * vt_find_dev() - find the @nth device with one ID and of one kind
+ * @kind: VT_DEV_ALONE for a device alone in its IOMMU group, VT_DEV_SHARED
+ *	for one whose group holds another device of the same ID (behind a
+ *	conventional bridge), VT_DEV_ANY for either.
+ * Return: 0 and fills @out, or -ENODEV when there is no such device.
+ */
+int vt_find_dev(unsigned int vendor, unsigned int device,
+		enum vt_dev_kind kind, int nth, struct vt_pci_dev *out)
+{
+	struct vt_pci_dev dev[VT_MAX_DEVICES];
+	int i, n;
+
+	n = vt_find_pci(vendor, device, dev, VT_MAX_DEVICES);
+	for (i = 0; i < n; i++) {
+		if (dev[i].group < 0)
+			continue;
+		if (kind == VT_DEV_ALONE &&
+		    vt_group_device_count(dev[i].group) != 1)
+			continue;
+		if (kind == VT_DEV_SHARED &&
+		    same_id_in_group(dev, n, dev[i].group) < 2)
+			continue;
+		if (nth-- == 0) {
+			*out = dev[i];
+			return 0;
+		}
+	}
+	return -ENODEV;
 }
 
 /**
@@ -138,27 +169,9 @@ static int edus_in_group(const struct vt_pci_dev *edu, int n, int group)
  */
 int vt_find_edu(enum vt_edu_kind kind, int nth, struct vt_pci_dev *out)
 {
-	struct vt_pci_dev edu[VT_MAX_DEVICES];
-	int i, n;
-
-	n = vt_find_pci(EDU_VENDOR, EDU_DEVICE, edu, VT_MAX_DEVICES);
-	for (i = 0; i < n; i++) {
-		bool alone;
-
-		if (edu[i].group < 0)
-			continue;
-		alone = vt_group_device_count(edu[i].group) == 1;
-		if (kind == VT_EDU_ALONE && !alone)
-			continue;
-		if (kind == VT_EDU_SHARED &&
-		    edus_in_group(edu, n, edu[i].group) < 2)
-			continue;
-		if (nth-- == 0) {
-			*out = edu[i];
-			return 0;
-		}
-	}
-	return -ENODEV;
+	return vt_find_dev(EDU_VENDOR, EDU_DEVICE,
+			   kind == VT_EDU_ALONE ? VT_DEV_ALONE : VT_DEV_SHARED,
+			   nth, out);
 }
 
 /**

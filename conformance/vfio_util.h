@@ -51,8 +51,17 @@ enum vt_edu_kind {
 	VT_EDU_SHARED,		/* shares its group with another edu */
 };
 
+/* Where a device sits, for any vendor:device (engine.h). */
+enum vt_dev_kind {
+	VT_DEV_ANY,
+	VT_DEV_ALONE,		/* the only device of its IOMMU group */
+	VT_DEV_SHARED,		/* its group holds another device of its ID */
+};
+
 int vt_find_pci(unsigned int vendor, unsigned int device,
 		struct vt_pci_dev *out, int max);
+int vt_find_dev(unsigned int vendor, unsigned int device,
+		enum vt_dev_kind kind, int nth, struct vt_pci_dev *out);
 int vt_find_edu(enum vt_edu_kind kind, int nth, struct vt_pci_dev *out);
 int vt_group_device_count(int group);
 bool vt_group_has_node(int group);

@@ -419,7 +419,10 @@ static void vref_group_remove_node(struct vref_group *group)
  * @vdev: the device
  *
  * No new device file of @vdev can be opened afterwards. With the group's
- * last device, /dev/vfio/N goes away; open files keep the group itself.
+ * last device, /dev/vfio/N goes away and the group leaves its container,
+ * giving its DMA ownership back: a hot-unplugged device leaves its IOMMU
+ * group right after this, and the IOMMU core wants an emptied group
+ * unowned. Open files keep the group itself.
  */
 void vref_group_del_device(struct vref_device *vdev)
 {
@@ -430,6 +433,8 @@ void vref_group_del_device(struct vref_device *vdev)
 	mutex_lock(&group->lock);
 	list_del(&vdev->group_node);
 	empty = list_empty(&group->devices);
+	if (empty)
+		vref_group_leave(group);
 	mutex_unlock(&group->lock);
 	if (empty)
 		vref_group_remove_node(group);

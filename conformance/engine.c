@@ -1,0 +1,184 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The engine registry and the device-independent half of every engine:
+ * bus mastering, the register BAR, dispatch. See engine.h.
+ */
+#include <string.h>
+#include <unistd.h>
+#include <sys/mman.h>
+
+#include "engine.h"
+
+/* Every engine the suite knows; add yours here. */
+static const struct vt_engine_ops *const vt_engines[] = {
+	&vt_engine_edu,
+	&vt_engine_igb,
+};
+
+#define N_ENGINES (sizeof(vt_engines) / sizeof(vt_engines[0]))
+
+/**
+ * vt_engine_by_name() - an engine by its name ("edu", "igb")
+ * Return: the engine, or NULL.
+ */
+const struct vt_engine_ops *vt_engine_by_name(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < N_ENGINES; i++)
+		if (!strcmp(vt_engines[i]->name, name))
+			return vt_engines[i];
+	return NULL;
+}
+
+/**
+ * vt_engine_for() - the engine that drives one vendor:device
+ * Return: the engine, or NULL when none matches.
+ */
+const struct vt_engine_ops *vt_engine_for(unsigned int vendor,
+					  unsigned int device)
+{
+	size_t i;
+
+	for (i = 0; i < N_ENGINES; i++)
+		if (vt_engines[i]->vendor == vendor &&
+		    vt_engines[i]->device == device)
+			return vt_engines[i];
+	return NULL;
+}
+
+/**
+ * vt_engine_find() - the @nth device of one kind that @ops drives
+ * Return: 0 and fills @out, or -ENODEV.
+ */
+int vt_engine_find(const struct vt_engine_ops *ops, enum vt_dev_kind kind,
+		   int nth, struct vt_pci_dev *out)
+{
+	return vt_find_dev(ops->vendor, ops->device, kind, nth, out);
+}
+
+/**
+ * vt_dev_kind_name() - " alone in its group" and the like, for skip reasons
+ */
+const char *vt_dev_kind_name(enum vt_dev_kind kind)
+{
+	return kind == VT_DEV_ALONE ? " alone in its group" :
+	       kind == VT_DEV_SHARED ? " sharing its group" : "";
+}
+
+static int bus_master(int device, bool on)
+{
+	uint16_t cmd;
+	int ret = vt_config_read16(device, PCI_COMMAND_OFFSET, &cmd);
+
+	if (ret)
+		return ret;
+	if (on)
+		cmd |= PCI_COMMAND_MASTER_BIT;
+	else
+		cmd &= ~PCI_COMMAND_MASTER_BIT;
+	return vt_config_write16(device, PCI_COMMAND_OFFSET, cmd);
+}
+
+/**
+ * vt_engine_open() - make an open device fd a DMA engine
+ * @device: the VFIO device fd
+ * @container: the container the engine may map its own memory into (-1:
+ *	none; an engine that needs memory then fails)
+ * @iova: the start of a VT_ENGINE_IOVA_SIZE window for that memory
+ *
+ * Turns bus mastering on, maps the register BAR and runs the engine's init.
+ * Return: 0, or -errno with nothing left to close.
+ */
+int vt_engine_open(struct vt_engine *e, const struct vt_engine_ops *ops,
+		   int device, int container, uint64_t iova)
+{
+	void *regs;
+	int ret;
+
+	memset(e, 0, sizeof(*e));
+	e->ops = ops;
+	e->device = device;
+	e->container = container;
+	e->iova = iova;
+	ret = bus_master(device, true);
+	if (ret)
+		return ret;
+	regs = vt_mmap_bar(device, ops->bar, &e->regs_size);
+	if (regs == MAP_FAILED) {
+		ret = -errno;
+		goto err_master;
+	}
+	e->regs = regs;
+	ret = ops->init ? ops->init(e) : 0;
+	if (ret)
+		goto err_unmap;
+	return 0;
+
+err_unmap:
+	munmap(regs, e->regs_size);
+err_master:
+	bus_master(device, false);
+	e->ops = NULL;
+	e->regs = NULL;
+	return ret;
+}
+
+/**
+ * vt_engine_close() - quiesce the device and undo vt_engine_open()
+ * Safe on an engine that never opened (zeroed) or is already closed.
+ */
+void vt_engine_close(struct vt_engine *e)
+{
+	if (!e->ops)
+		return;
+	if (e->ops->fini)
+		e->ops->fini(e);
+	bus_master(e->device, false);
+	munmap((void *)e->regs, e->regs_size);
+	e->regs = NULL;
+	e->ops = NULL;
+}
+
+/**
+ * vt_engine_copy() - the device reads @len bytes at @src, writes them at @dst
+ * Return: 0 when the device processed the transfer (look at memory for
+ * whether the IOMMU let it through), -EINVAL when @len is beyond the engine,
+ * -ETIMEDOUT.
+ */
+int vt_engine_copy(struct vt_engine *e, uint64_t src, uint64_t dst,
+		   size_t len)
+{
+	if (!len || len > e->ops->max_len)
+		return -EINVAL;
+	return e->ops->copy(e, src, dst, len);
+}
+
+/**
+ * vt_engine_has_irq() - whether the engine can raise VFIO IRQ @index
+ */
+bool vt_engine_has_irq(const struct vt_engine_ops *ops, unsigned int index)
+{
+	return index < 32 && (ops->irq_indexes & VT_IRQ_BIT(index));
+}
+
+/**
+ * vt_engine_irq_raise() - the device raises @vector of VFIO IRQ @index
+ * Return: 0, or -EOPNOTSUPP when the engine cannot raise that index.
+ */
+int vt_engine_irq_raise(struct vt_engine *e, unsigned int index,
+			unsigned int vector)
+{
+	if (!vt_engine_has_irq(e->ops, index))
+		return -EOPNOTSUPP;
+	return e->ops->irq_raise(e, index, vector);
+}
+
+/**
+ * vt_engine_irq_ack() - clear the device's interrupt cause for @index
+ */
+void vt_engine_irq_ack(struct vt_engine *e, unsigned int index)
+{
+	if (vt_engine_has_irq(e->ops, index) && e->ops->irq_ack)
+		e->ops->irq_ack(e, index);
+}

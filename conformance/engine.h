@@ -1,0 +1,104 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * DMA engines: the device knowledge of the conformance suite.
+ *
+ * An isolation test says "the device reads N bytes at IOVA A and writes
+ * them to IOVA B" or "the device raises interrupt vector V" and then looks
+ * at user memory and eventfds; the engine of the device under test turns
+ * that into register writes. An engine is a table of operations matched by
+ * PCI vendor:device ID. To test other hardware, write engine_<name>.c with
+ * one struct vt_engine_ops, add it to vt_engines[] in engine.c and its
+ * source file to the Makefile; tests that need an engine skip with a
+ * reason when no device in the machine matches one.
+ *
+ * Engines here: QEMU's edu (engine_edu.c) and QEMU's igb, an Intel 82576
+ * (engine_igb.c).
+ */
+#ifndef VT_ENGINE_H
+#define VT_ENGINE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "vfio_util.h"
+
+/* Where an engine maps its own memory (descriptor rings) by default. */
+#define VT_ENGINE_IOVA		0x8000000ULL
+#define VT_ENGINE_IOVA_SIZE	0x100000ULL	/* one engine's window */
+
+#define VT_IRQ_BIT(index)	(1u << (index))
+
+struct vt_engine;
+
+struct vt_engine_ops {
+	const char *name;
+	unsigned int vendor, device;
+	unsigned int bar;		/* the register BAR */
+	unsigned int dma_bits;		/* widest IOVA the device can emit */
+	size_t max_len;			/* largest copy */
+	/* VT_IRQ_BIT(VFIO_PCI_*_IRQ_INDEX) of the indexes irq_raise serves */
+	unsigned int irq_indexes;
+	/*
+	 * Device-specific setup after bus mastering is on and the register
+	 * BAR is mapped. May map memory of its own at e->iova.
+	 */
+	int (*init)(struct vt_engine *e);
+	/*
+	 * Read @len bytes at IOVA @src, write them at IOVA @dst. Returns 0 once
+	 * the device reports the transfer processed, whether or not the IOMMU
+	 * let it through (the caller looks at memory), -ETIMEDOUT otherwise.
+	 */
+	int (*copy)(struct vt_engine *e, uint64_t src, uint64_t dst,
+		    size_t len);
+	/* Raise @vector of VFIO IRQ @index; the user has set it up. */
+	int (*irq_raise)(struct vt_engine *e, unsigned int index,
+			 unsigned int vector);
+	/* Clear what irq_raise set: a level-triggered INTx drops. */
+	void (*irq_ack)(struct vt_engine *e, unsigned int index);
+	/* Quiesce: no DMA, no interrupt. Bus mastering goes off after it. */
+	void (*fini)(struct vt_engine *e);
+};
+
+/* One engine bound to one open device. */
+struct vt_engine {
+	const struct vt_engine_ops *ops;
+	int device;		/* VFIO device fd */
+	int container;		/* for the engine's own mappings, or -1 */
+	uint64_t iova;		/* the engine's own IOVA window */
+	volatile void *regs;	/* the register BAR, mapped */
+	size_t regs_size;
+	void *priv;		/* engine state */
+};
+
+extern const struct vt_engine_ops vt_engine_edu, vt_engine_igb;
+
+const struct vt_engine_ops *vt_engine_by_name(const char *name);
+const struct vt_engine_ops *vt_engine_for(unsigned int vendor,
+					  unsigned int device);
+int vt_engine_find(const struct vt_engine_ops *ops, enum vt_dev_kind kind,
+		   int nth, struct vt_pci_dev *out);
+const char *vt_dev_kind_name(enum vt_dev_kind kind);
+int vt_engine_open(struct vt_engine *e, const struct vt_engine_ops *ops,
+		   int device, int container, uint64_t iova);
+void vt_engine_close(struct vt_engine *e);
+int vt_engine_copy(struct vt_engine *e, uint64_t src, uint64_t dst,
+		   size_t len);
+int vt_engine_irq_raise(struct vt_engine *e, unsigned int index,
+			unsigned int vector);
+void vt_engine_irq_ack(struct vt_engine *e, unsigned int index);
+bool vt_engine_has_irq(const struct vt_engine_ops *ops, unsigned int index);
+
+/* Register access for engines: 32-bit MMIO through the mapped BAR. */
+static inline uint32_t vt_reg_read(struct vt_engine *e, unsigned int off)
+{
+	return *(volatile uint32_t *)((volatile char *)e->regs + off);
+}
+
+static inline void vt_reg_write(struct vt_engine *e, unsigned int off,
+				uint32_t val)
+{
+	*(volatile uint32_t *)((volatile char *)e->regs + off) = val;
+}
+
+#endif /* VT_ENGINE_H */
