@@ -459,15 +459,24 @@ static int open_fd_count(void)
  * REMOVE-2: ignore the request and count the signals over one interval. The
  * grace period (where the implementation lets us set it) is longer than that
  * window, so an implementation must repeat the request to pass. The window
- * ends early after the third signal; the user then lets go.
+ * ends early after the third signal; the device must still do DMA through
+ * the container then (REMOVE-8: it leaves the group's IOMMU context only
+ * after its DMA was stopped); then the user lets go.
  */
-/* SPEC: REMOVE-2 */
+/* SPEC: REMOVE-2 REMOVE-8 */
 TEST_F(removal, ignored_request_is_repeated)
 {
 	long first, left, second = 0;
 	uint64_t signals;
+	uint8_t *mem;
 
 	ASSERT_EQ(0, set_grace(self->dev.bdf, REPEAT_MS + 5000));
+	mem = mmap(NULL, 2 * 4096, PROT_READ | PROT_WRITE,
+		   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, (void *)mem);
+	ASSERT_EQ(0, vt_map_dma(self->h.container, mem, 0x100000, 2 * 4096,
+				VFIO_DMA_MAP_FLAG_READ | VFIO_DMA_MAP_FLAG_WRITE));
+	ASSERT_EQ(0, vt_enable_bus_master(self->h.device));
 	self->unbinder = start_unbind(self->dev.bdf, self->driver);
 	ASSERT_LT(0, self->unbinder);
 	signals = eventfd_signals(self->req, 5000);
@@ -485,9 +494,21 @@ TEST_F(removal, ignored_request_is_repeated)
 	       (unsigned long long)signals, now_ms() - first, second);
 	ASSERT_LE(2u, signals) TH_LOG("no second request within %d ms",
 				     REPEAT_MS + SLACK_MS);
+	/*
+	 * Not revoked yet: the device is still the user's and still in the
+	 * container's IOMMU context (it may leave it only once its DMA is
+	 * stopped), so DMA through the container's mapping still lands.
+	 */
+	memset(mem, 0x5a, 2048);
+	memset(mem + 4096, 0, 2048);
+	ASSERT_EQ(0, edu_dma(self->bar, 0x100000, EDU_DMA_BUF, 2048, false));
+	ASSERT_EQ(0, edu_dma(self->bar, EDU_DMA_BUF, 0x101000, 2048, true));
+	ASSERT_EQ(0, memcmp(mem, mem + 4096, 2048))
+		TH_LOG("DMA during the grace period did not land");
 	/* Still waiting for us: now let go. */
 	ASSERT_FALSE(child_done(self->unbinder, 0));
 	release_files(self);
+	munmap(mem, 2 * 4096);
 	ASSERT_TRUE(child_done(self->unbinder, 2000));
 	self->unbinder = 0;
 }
@@ -701,10 +722,11 @@ static void wait_until(atomic_long *counter, long above, int ms)
 
 /*
  * Unbind while two threads storm MAP_DMA/UNMAP_DMA on the device's container
- * and two access its BAR through mmap, and while the other group's device
- * does DMA. The user ignores the request: after revocation the BAR threads
- * get SIGBUS, the container keeps mapping, the other device keeps doing
- * DMA; the kernel log stays clean (the runner checks it) and nothing leaks.
+ * and two access its BAR through mmap, and while a device of another group
+ * in the same container does DMA. The user ignores the request: after
+ * revocation the BAR threads get SIGBUS, the container keeps mapping for its
+ * other group, whose device keeps doing DMA; the kernel log stays clean (the
+ * runner checks it) and nothing leaks.
  */
 /* SPEC: REMOVE-6 REMOVE-9 REMOVE-10 */
 TEST_F_TIMEOUT(removal, unbind_under_load_leaks_nothing, 120)
@@ -727,16 +749,24 @@ TEST_F_TIMEOUT(removal, unbind_under_load_leaks_nothing, 120)
 	l->bar = self->bar;
 	ASSERT_EQ(0, sigaction(SIGBUS, &sa, NULL));
 
-	/* The other group: its own container, a buffer mapped, DMA on. */
-	ASSERT_EQ(0, vt_open_device(&other, &l->oh));
+	/*
+	 * The other group joins the same container, so that the container
+	 * keeps a group after the device's own group has emptied.
+	 */
+	l->oh.group = vt_open_group(other.group);
+	ASSERT_LE(0, l->oh.group);
+	ASSERT_EQ(0, ioctl(l->oh.group, VFIO_GROUP_SET_CONTAINER,
+			   &self->h.container));
+	l->oh.device = ioctl(l->oh.group, VFIO_GROUP_GET_DEVICE_FD, other.bdf);
+	ASSERT_LE(0, l->oh.device);
 	l->obar = vt_mmap_bar(l->oh.device, VFIO_PCI_BAR0_REGION_INDEX,
 			      &l->obar_size);
 	ASSERT_NE(MAP_FAILED, l->obar);
 	l->omem = mmap(NULL, 2 * 4096, PROT_READ | PROT_WRITE,
 		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	ASSERT_NE(MAP_FAILED, (void *)l->omem);
-	ASSERT_EQ(0, vt_map_dma(l->oh.container, l->omem, OTHER_IOVA, 2 * 4096,
-				VFIO_DMA_MAP_FLAG_READ |
+	ASSERT_EQ(0, vt_map_dma(self->h.container, l->omem, OTHER_IOVA,
+				2 * 4096, VFIO_DMA_MAP_FLAG_READ |
 				VFIO_DMA_MAP_FLAG_WRITE));
 	ASSERT_EQ(0, vt_enable_bus_master(l->oh.device));
 
