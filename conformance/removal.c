@@ -36,7 +36,7 @@
 #define GRACE_MS	1000	/* set for the test where the driver has it */
 #define BOUND_MS	3000	/* how much longer than the grace we wait */
 #define REPEAT_MS	10000	/* REMOVE-2: the longest allowed interval */
-#define SLACK_MS	500	/* scheduling slack on observed intervals */
+#define SLACK_MS	1000	/* scheduling slack on observed intervals */
 #define EDU_REG_IRQ_RAISE	0x60
 #define EDU_REG_IRQ_ACK		0x64
 
