@@ -91,38 +91,12 @@ static bool conf_get(const char *var, char *buf, size_t len)
 	return false;
 }
 
-static int sysfs_write(const char *path, const char *val)
-{
-	int fd = open(path, O_WRONLY | O_CLOEXEC), ret = 0;
-
-	if (fd < 0)
-		return -errno;
-	if (write(fd, val, strlen(val)) < 0)
-		ret = -errno;
-	close(fd);
-	return ret;
-}
-
 static bool device_present(const char *bdf)
 {
 	char path[PATH_MAX];
 
 	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s", bdf);
 	return access(path, F_OK) == 0;
-}
-
-static int driver_of(const char *bdf, char *buf, size_t len)
-{
-	char path[PATH_MAX], link[PATH_MAX];
-	ssize_t n;
-
-	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/driver", bdf);
-	n = readlink(path, link, sizeof(link) - 1);
-	if (n < 0)
-		return -errno;
-	link[n] = '\0';
-	snprintf(buf, len, "%s", strrchr(link, '/') + 1);
-	return 0;
 }
 
 /*
@@ -137,16 +111,16 @@ static int bind_to(const char *bdf, const char *driver)
 
 	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/driver_override",
 		 bdf);
-	if (sysfs_write(path, driver))
+	if (vt_sysfs_write(path, driver))
 		return -errno;
-	if (!driver_of(bdf, drv, sizeof(drv))) {
+	if (!vt_driver_of(bdf, drv, sizeof(drv))) {
 		snprintf(path, sizeof(path), "/sys/bus/pci/drivers/%s/unbind",
 			 drv);
-		sysfs_write(path, bdf);
+		vt_sysfs_write(path, bdf);
 	}
 	for (;;) {
-		sysfs_write("/sys/bus/pci/drivers_probe", bdf);
-		if (!driver_of(bdf, drv, sizeof(drv)) && !strcmp(drv, driver))
+		vt_sysfs_write("/sys/bus/pci/drivers_probe", bdf);
+		if (!vt_driver_of(bdf, drv, sizeof(drv)) && !strcmp(drv, driver))
 			return 0;
 		if (now_ms() > deadline)
 			return -ENODEV;
@@ -404,7 +378,7 @@ static int open_plugged(const struct vt_pci_dev *dev, int group, int req,
 	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/grace_ms",
 		 dev->bdf);
 	snprintf(ms, sizeof(ms), "%d", GRACE_MS);
-	if (!access(path, F_OK) && sysfs_write(path, ms)) {
+	if (!access(path, F_OK) && vt_sysfs_write(path, ms)) {
 		snprintf(err, len, "cannot set grace_ms of %s", dev->bdf);
 		return -1;
 	}
@@ -857,7 +831,7 @@ TEST_F_TIMEOUT(joining, joining_device_stays_in_group_context, 120)
 	int fd;
 
 	ASSERT_EQ(self->first.group, self->hp.group);
-	ASSERT_NE(0, driver_of(self->hp.bdf, drv, sizeof(drv)))
+	ASSERT_NE(0, vt_driver_of(self->hp.bdf, drv, sizeof(drv)))
 		TH_LOG("%s came up with driver %s", self->hp.bdf, drv);
 	vt_ioctl_ok(self->group, VFIO_GROUP_GET_STATUS, &status);
 	ASSERT_NE(0u, status.flags & VFIO_GROUP_FLAGS_VIABLE);

@@ -419,10 +419,8 @@ static void vref_group_remove_node(struct vref_group *group)
  * @vdev: the device
  *
  * No new device file of @vdev can be opened afterwards. With the group's
- * last device, /dev/vfio/N goes away and the group leaves its container,
- * giving its DMA ownership back: a hot-unplugged device leaves its IOMMU
- * group right after this, and the IOMMU core wants an emptied group
- * unowned. Open files keep the group itself.
+ * last device, /dev/vfio/N goes away. The group stays in its container
+ * until vref_group_device_gone(): until then the device may still do DMA.
  */
 void vref_group_del_device(struct vref_device *vdev)
 {
@@ -433,12 +431,32 @@ void vref_group_del_device(struct vref_device *vdev)
 	mutex_lock(&group->lock);
 	list_del(&vdev->group_node);
 	empty = list_empty(&group->devices);
-	if (empty)
-		vref_group_leave(group);
 	mutex_unlock(&group->lock);
 	if (empty)
 		vref_group_remove_node(group);
 	mutex_unlock(&vref_groups_lock);
+}
+
+/**
+ * vref_group_device_gone() - a removed device can do no more DMA
+ * @vdev: the device, after vref_group_del_device() and after its files were
+ *	closed or revoked (bus mastering off)
+ *
+ * With the group's last device gone, the group leaves its container and
+ * gives its DMA ownership back: the device leaves its IOMMU group right
+ * after removal, and the IOMMU core wants an emptied group unowned. Not
+ * earlier, so that the device leaves the container's IOMMU context only
+ * once its DMA is stopped (REMOVE-8). Open files keep the group itself.
+ * Drops the device's reference to the group.
+ */
+void vref_group_device_gone(struct vref_device *vdev)
+{
+	struct vref_group *group = vdev->group;
+
+	mutex_lock(&group->lock);
+	if (list_empty(&group->devices))
+		vref_group_leave(group);
+	mutex_unlock(&group->lock);
 	vref_group_put(group);
 }
 

@@ -67,6 +67,7 @@ static void vref_remove(struct pci_dev *pdev)
 	vref_group_del_device(vdev);
 	vref_removal_wait(vdev);
 	vref_device_uninit(vdev);
+	vref_group_device_gone(vdev);
 	vref_device_put(vdev);
 }
 

@@ -134,6 +134,7 @@ int vref_group_init(void);
 void vref_group_exit(void);
 int vref_group_add_device(struct vref_device *vdev);
 void vref_group_del_device(struct vref_device *vdev);
+void vref_group_device_gone(struct vref_device *vdev);
 void vref_group_device_closed(struct vref_group *group);
 
 /* dma.c: the type1v2 IOMMU model */
