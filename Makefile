@@ -6,6 +6,8 @@
 #                 KERNEL_MODULES point it at any other kernel)
 # make spec       the specification: build/spec/vfio-groups.html, man pages
 # make check      every test: host-side checks, then the testbed matrix
+# make fuzz       the fuzzer alone in the testbed for DURATION seconds (KERNEL,
+#                 IMPL; FUZZ_OPTS adds fuzzer options, e.g. --seed S --threads T)
 # make deps       install what is missing (needs root for apt-get)
 
 KERNEL ?= 6.1
@@ -39,6 +41,13 @@ build/examples/vfio-example: spec/example/vfio-example.c
 
 conformance: all
 	@tools/testbed
+
+DURATION ?= 60
+fuzz: all
+	@FUZZ_ARGS="--ops 1000000000 --duration $(DURATION) $(FUZZ_OPTS)" \
+		TESTS=fuzz TEST_TIMEOUT=$$(($(DURATION) + 180)) \
+		TIMEOUT=$$(($(DURATION) + 420)) \
+		RESULTS=$${RESULTS:-results/fuzz-$(KERNEL)-$(IMPL)} tools/testbed
 
 check: all check-host check-testbed-hang
 	@for lane in $(CHECK_LANES); do \
@@ -85,5 +94,5 @@ clean:
 distclean: clean
 	rm -rf .cache
 
-.PHONY: all deps conformance-build conformance check check-host spec \
+.PHONY: all deps conformance-build conformance fuzz check check-host spec \
 	check-testbed-hang clean distclean
