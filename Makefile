@@ -45,8 +45,9 @@ conformance: all
 DURATION ?= 60
 fuzz: all
 	@FUZZ_ARGS="--ops 1000000000 --duration $(DURATION) $(FUZZ_OPTS)" \
-		TESTS=fuzz TEST_TIMEOUT=$$(($(DURATION) + 180)) \
-		TIMEOUT=$$(($(DURATION) + 420)) \
+		TESTS=fuzz TEST_TIMEOUT=$$(($(DURATION) + 300)) \
+		CMDLINE_EXTRA="loglevel=7 softlockup_panic=1" \
+		TIMEOUT=$$(($(DURATION) + 540)) \
 		RESULTS=$${RESULTS:-results/fuzz-$(KERNEL)-$(IMPL)} tools/testbed
 
 check: all check-host check-testbed-hang

@@ -104,8 +104,8 @@ static const struct call_desc calls[NCALLS] = {
 	[C_IRQ_INFO] = { "GET_IRQ_INFO", 3, { EBADF, EINVAL, EFAULT } },
 	[C_SET_IRQS] = { "SET_IRQS", 6, { EBADF, EINVAL, EFAULT, ENOTTY } },
 	[C_RESET] = { "RESET", 1, { EBADF, EINVAL } },
-	[C_PREAD] = { "pread", 6, { EBADF, EINVAL, EFAULT } },
-	[C_PWRITE] = { "pwrite", 4, { EBADF, EINVAL, EFAULT } },
+	[C_PREAD] = { "pread", 6, { EBADF, EINVAL, EFAULT, EIO } },
+	[C_PWRITE] = { "pwrite", 4, { EBADF, EINVAL, EFAULT, EIO } },
 	[C_MMAP] = { "mmap", 3, { EBADF, EINVAL } },
 	[C_UNKNOWN_IOCTL] = { "unknown ioctl", 2, { EBADF, ENOTTY, EINVAL } },
 };
@@ -168,6 +168,13 @@ static const struct deviation {
 } deviations[] = {
 	{ C_SET_IRQS, ERANGE, "IRQ-5",
 	  "DATA_EVENTFD | ACTION_TRIGGER with count 0 on a disabled MSI index asks for 0 vectors: ERANGE, not EINVAL" },
+	/* vfio_pci_setup_barmap() requests the BAR without a lock. */
+	{ C_PREAD, EBUSY, "DEV-6",
+	  "two first accesses of a BAR at once: the second finds the BAR region already requested and fails with EBUSY" },
+	{ C_PWRITE, EBUSY, "DEV-6",
+	  "two first accesses of a BAR at once: the second finds the BAR region already requested and fails with EBUSY" },
+	{ C_MMAP, EBUSY, "DEV-7",
+	  "two first accesses of a BAR at once: the second finds the BAR region already requested and fails with EBUSY" },
 };
 
 static unsigned long deviation_seen[sizeof(deviations) / sizeof(deviations[0])];
@@ -1171,7 +1178,8 @@ int main(int argc, char **argv)
 {
 	long pinned0, pinned1;
 	int i, j, status;
-	pid_t pid;
+	time_t limit;
+	pid_t pid, w;
 
 	argv = env_args(&argc, argv);
 	if (parse_args(argc, argv))
@@ -1204,7 +1212,19 @@ int main(int argc, char **argv)
 		return 2;
 	if (pid == 0)
 		_exit(fuzz_child());
-	if (waitpid(pid, &status, 0) != pid)
+	/*
+	 * A call stuck in the kernel keeps the fuzzing process from exiting
+	 * even after its monitor gave up: bound the wait here too.
+	 */
+	limit = time(NULL) + opt_duration + 3 * opt_op_timeout + 30;
+	while ((w = waitpid(pid, &status, WNOHANG)) == 0 && time(NULL) < limit)
+		usleep(100 * 1000);
+	if (w == 0) {
+		printf("# HANG: the fuzzing process has not exited %lds after its start (seed %#" PRIx64 ")\n",
+		       (long)(opt_duration + 3 * opt_op_timeout + 30), opt_seed);
+		return 3;
+	}
+	if (w != pid)
 		return 2;
 	pinned1 = vt_pinned_pages();
 	if (pinned1 != pinned0) {
