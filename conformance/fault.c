@@ -74,21 +74,6 @@ struct fctx {
 	unsigned char out[INFO_SIZE];
 };
 
-static long read_vmlck_kb(void)
-{
-	FILE *f = fopen("/proc/self/status", "r");
-	char line[256];
-	long kb = -1;
-
-	if (!f)
-		return -1;
-	while (fgets(line, sizeof(line), f))
-		if (sscanf(line, "VmLck: %ld kB", &kb) == 1)
-			break;
-	fclose(f);
-	return kb;
-}
-
 static int count_fds(void)
 {
 	DIR *d = opendir("/proc/self/fd");
@@ -106,7 +91,7 @@ static int count_fds(void)
 static void take_snap(struct snap *s)
 {
 	s->pinned = vt_pinned_pages();
-	s->locked_kb = read_vmlck_kb();
+	s->locked_kb = vt_locked_kib();
 	s->fds = count_fds();
 }
 

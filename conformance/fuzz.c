@@ -973,21 +973,6 @@ static void *monitor_thread(void *arg)
 	return NULL;
 }
 
-static long vmlck_kb(void)
-{
-	FILE *f = fopen("/proc/self/status", "r");
-	char line[256];
-	long kb = -1;
-
-	if (!f)
-		return -1;
-	while (fgets(line, sizeof(line), f))
-		if (sscanf(line, "VmLck: %ld kB", &kb) == 1)
-			break;
-	fclose(f);
-	return kb;
-}
-
 static void print_histogram(double secs)
 {
 	unsigned long total = 0;
@@ -1029,7 +1014,7 @@ static int fuzz_child(void)
 {
 	pthread_t th[MAX_THREADS], mon;
 	struct sigaction sa = { .sa_handler = on_sigbus };
-	long lck0 = vmlck_kb(), lck1;
+	long lck0 = vt_locked_kib(), lck1;
 	int64_t t0 = now_ns();
 	int i;
 
@@ -1054,7 +1039,7 @@ static int fuzz_child(void)
 	for (i = NSLOTS - 1; i >= 0; i--)
 		slot_set(i, -1);
 	print_histogram((now_ns() - t0) / 1e9);
-	lck1 = vmlck_kb();
+	lck1 = vt_locked_kib();
 	if (lck1 != lck0) {
 		printf("# FAIL: locked memory %ld kB after closing every fd, %ld kB before\n",
 		       lck1, lck0);

@@ -80,6 +80,19 @@ static int open_container(const struct vt_pci_dev *dev, int *container,
 	return 0;
 }
 
+/* Container and group as open_container(), made under a mapping limit. */
+static int open_limited(const struct vt_pci_dev *dev, const char *param,
+			long limit, int *container, int *group)
+{
+	long dflt = read_long(param);
+	int ret = write_long(param, limit);
+
+	if (ret)
+		return ret;
+	ret = open_container(dev, container, group);
+	return write_long(param, dflt) ?: ret;
+}
+
 /* SPEC: DMA-10 DMA-23 */
 TEST(mapping_count_limit_gives_enospc)
 {
@@ -99,9 +112,7 @@ TEST(mapping_count_limit_gives_enospc)
 		   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	ASSERT_NE(MAP_FAILED, buf);
 
-	ASSERT_EQ(0, write_long(param, 4));
-	ret = open_container(&dev, &container, &group);
-	ASSERT_EQ(0, write_long(param, dflt));
+	ret = open_limited(&dev, param, 4, &container, &group);
 	ASSERT_EQ(0, ret) TH_LOG("setup: %s", strerror(-ret));
 	for (i = 0; i < 4; i++)
 		ASSERT_EQ(0, vt_map_dma(container, buf + i * PAGE,
@@ -145,23 +156,20 @@ TEST(mapping_limit_is_exact_and_freed_by_unmap)
 	const char *param = limit_param();
 	struct vt_pci_dev dev;
 	int container, group, i, ret;
-	long dflt, base, pinned, avail;
+	long base, pinned, avail;
 	char *buf;
 
 	if (vt_find_edu(VT_EDU_ALONE, 0, &dev))
 		SKIP(return, "no edu alone in its group");
 	if (!param)
 		SKIP(return, "no writable dma_entry_limit parameter");
-	dflt = read_long(param);
 	buf = mmap(NULL, 8 * PAGE, PROT_READ | PROT_WRITE,
 		   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	ASSERT_NE(MAP_FAILED, buf);
 	memset(buf, 1, 8 * PAGE);
 
 	base = vt_pinned_pages();
-	ASSERT_EQ(0, write_long(param, 3));
-	ret = open_container(&dev, &container, &group);
-	ASSERT_EQ(0, write_long(param, dflt));
+	ret = open_limited(&dev, param, 3, &container, &group);
 	ASSERT_EQ(0, ret) TH_LOG("setup: %s", strerror(-ret));
 	for (i = 0; i < 3; i++)
 		ASSERT_EQ(0, vt_map_dma(container, buf + i * PAGE,
@@ -242,21 +250,6 @@ TEST(memlock_limit_gives_enomem)
 		TH_LOG("1: no ENOMEM past the limit; 2: setup failed; 3: no mapping within it");
 }
 
-static long vmlck_kb(void)
-{
-	FILE *f = fopen("/proc/self/status", "r");
-	char line[256];
-	long kb = -1;
-
-	if (!f)
-		return -1;
-	while (fgets(line, sizeof(line), f))
-		if (sscanf(line, "VmLck: %ld kB", &kb) == 1)
-			break;
-	fclose(f);
-	return kb;
-}
-
 /*
  * In a child without CAP_IPC_LOCK and a 64 KiB limit: 16 pages map in
  * pieces up to the limit exactly; one page more is ENOMEM with nothing
@@ -277,18 +270,18 @@ static int memlock_exact_child(const struct vt_pci_dev *dev)
 	    open_container(dev, &container, &group))
 		return 10;
 	memset(buf, 1, 32 * PAGE);
-	lck0 = vmlck_kb();
+	lck0 = vt_locked_kib();
 	for (i = 0; i < 4; i++)
 		if (vt_map_dma(container, buf + 4 * i * PAGE,
 			       IOVA + 4 * i * PAGE, 4 * PAGE, RW))
 			return 11;	/* within the limit */
-	if (vmlck_kb() != lck0 + 64)
+	if (vt_locked_kib() != lck0 + 64)
 		return 12;		/* not charged page by page */
 	pinned = vt_pinned_pages();
 	if (vt_map_dma(container, buf + 16 * PAGE, IOVA + 16 * PAGE, PAGE,
 		       RW) != -ENOMEM)
 		return 13;		/* one page past the limit */
-	if (vt_pinned_pages() != pinned || vmlck_kb() != lck0 + 64)
+	if (vt_pinned_pages() != pinned || vt_locked_kib() != lck0 + 64)
 		return 14;		/* the refused map left a pin or charge */
 	/* 2 pages free, 8 asked: refused whole, the first 2 not kept. */
 	if (vt_unmap_dma(container, IOVA, 4 * PAGE) != (int)(4 * PAGE) ||
@@ -298,10 +291,10 @@ static int memlock_exact_child(const struct vt_pci_dev *dev)
 		       8 * PAGE, RW) != -ENOMEM)
 		return 15;
 	if (vt_unmap_dma(container, IOVA + 20 * PAGE, 8 * PAGE) != 0 ||
-	    vmlck_kb() != lck0 + 56)
+	    vt_locked_kib() != lck0 + 56)
 		return 16;
 	if (vt_unmap_dma(container, 0, IOVA + 64 * PAGE) != (int)(14 * PAGE) ||
-	    vmlck_kb() != lck0)
+	    vt_locked_kib() != lck0)
 		return 17;		/* unmapping uncharges everything */
 	return 0;
 }
@@ -440,7 +433,7 @@ TEST(map_unmap_storm_with_page_allocations_failing)
 	ASSERT_NE(MAP_FAILED, buf);
 	memset(buf, 1, STORM_THREADS * STORM_PAGES * PAGE);
 	pinned = vt_pinned_pages();
-	lck = vmlck_kb();
+	lck = vt_locked_kib();
 
 	/* Every page allocation of a marked thread fails with 10 %. */
 	ASSERT_EQ(0, knob("task-filter", "Y"));
@@ -476,7 +469,7 @@ TEST(map_unmap_storm_with_page_allocations_failing)
 	fflush(stdout);
 	ASSERT_EQ(0, vt_unmap_dma(h.container, 0, 1ULL << 32));
 	ASSERT_EQ(pinned, vt_pinned_pages());
-	ASSERT_EQ(lck, vmlck_kb());
+	ASSERT_EQ(lck, vt_locked_kib());
 	vt_close_device(&h);
 	munmap(buf, STORM_THREADS * STORM_PAGES * PAGE);
 }

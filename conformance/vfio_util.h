@@ -82,6 +82,7 @@ int vt_set_irqs(int device, __u32 index, __u32 action, __u32 start,
 		__u32 count, int fd);
 int vt_real_config(const char *bdf, unsigned int off, void *buf, size_t len);
 long vt_pinned_pages(void);
+long vt_locked_kib(void);
 
 int vt_map_dma(int container, void *vaddr, uint64_t iova, uint64_t size,
 	       uint32_t flags);
