@@ -58,7 +58,19 @@ struct fop {
 	long (*call)(struct fctx *c);
 	const char *(*done)(struct fctx *c, long ret);
 	const char *(*same)(struct fctx *c);
-	int errs[6];		/* errnos of the call's table, 0-terminated */
+	/*
+	 * Errnos of the call's table, 0-terminated. SET_IOMMU and a joining
+	 * SET_CONTAINER list "other" errnos of an IOMMU driver that refuses
+	 * to attach: EIO among them, not those with a meaning of their own.
+	 */
+	int errs[6];
+	/*
+	 * The call's work ends in a copy of its result to the user (UNMAP_DMA's
+	 * size): a fault there fails the call with EFAULT after the work (RES-2).
+	 */
+	bool result_last;
+	/* Its unwinding detaches a group from an IOMMU domain (see run()). */
+	bool detaches;
 };
 
 struct fctx {
@@ -696,8 +708,10 @@ static void fault_every_point(struct __test_metadata *_metadata,
 	ASSERT_LE(0, fd);
 	for (n = 1; n <= MAX_POINTS; n++) {
 		take_snap(&s0);
+		errno = 0;
 		why = op->pre(c);
-		ASSERT_EQ(NULL, why) TH_LOG("%s: fault %d: %s", op->name, n, why);
+		ASSERT_EQ(NULL, why) TH_LOG("%s: fault %d: %s: %s", op->name, n,
+					    why, strerror(errno));
 		take_snap(&s1);
 
 		nth_arm(fd, n);
@@ -713,6 +727,16 @@ static void fault_every_point(struct __test_metadata *_metadata,
 			SNAP_EQ(s0, now, "not back after the call and its undo");
 			points = n - 1;
 			break;
+		}
+		take_snap(&now);
+		if (ret < 0 && err == EFAULT && op->result_last &&
+		    now.pinned == s0.pinned && now.locked_kb == s0.locked_kb) {
+			/* Done, only its result lost: nothing left mapped. */
+			failed++;
+			ASSERT_EQ(0, vt_unmap_dma(c->container, IOVA, NPAGES * PAGE))
+				TH_LOG("%s: fault %d: EFAULT, and the range is still mapped",
+				       op->name, n);
+			continue;
 		}
 		if (ret < 0) {
 			failed++;
@@ -790,8 +814,18 @@ FIXTURE_TEARDOWN(fault)
 static void run(struct __test_metadata *_metadata, struct fctx *c,
 		const struct fop *op)
 {
-	int ret = op->init(c);
+	int ret;
 
+	/*
+	 * On 6.1 a fault in the IOMMU core's switch of a group back to its
+	 * blocking or default domain (every detach) makes the core WARN and
+	 * leaves the group on the old domain: later tests of the same boot
+	 * then cannot claim the group. Those calls are faulted only on request.
+	 */
+	if (op->detaches && !getenv("VFIO_FAULT_DETACH"))
+		SKIP(return, "%s: its unwinding detaches a group, and faults there break the kernel's group state on 6.1 (set VFIO_FAULT_DETACH=1)",
+		     op->name);
+	ret = op->init(c);
 	if (ret == -ENOTSUP)
 		SKIP(return, "%s: the device does not offer it", op->name);
 	ASSERT_EQ(0, ret) TH_LOG("%s: setup: %s", op->name, strerror(-ret));
@@ -828,7 +862,8 @@ TEST_F_TIMEOUT(fault, SET_IOMMU, FAULT_TIMEOUT)
 	static const struct fop op = {
 		.name = "SET_IOMMU",
 		.init = open_attached, .pre = no_pre, .call = call_set_iommu,
-		.done = done_set_iommu, .same = same_set_iommu, .errs = { EBUSY },
+		.done = done_set_iommu, .same = same_set_iommu, .errs = { EBUSY, EIO },
+		.detaches = true,
 	};
 
 	run(_metadata, &self->c, &op);
@@ -864,7 +899,7 @@ TEST_F_TIMEOUT(fault, UNMAP_DMA, FAULT_TIMEOUT)
 	static const struct fop op = {
 		.name = "UNMAP_DMA",
 		.init = open_full, .pre = pre_unmap, .call = call_unmap,
-		.done = done_unmap,
+		.done = done_unmap, .result_last = true,
 	};
 
 	run(_metadata, &self->c, &op);
@@ -901,7 +936,7 @@ TEST_F_TIMEOUT(fault, SET_CONTAINER_join, FAULT_TIMEOUT)
 	static const struct fop op = {
 		.name = "SET_CONTAINER_join", .init = init_join, .pre = no_pre,
 		.call = call_join, .done = done_join, .same = same_join,
-		.errs = { EBUSY, EPERM },
+		.errs = { EBUSY, EPERM, EIO }, .detaches = true,
 	};
 
 	if (!self->c.have_shared)
@@ -915,7 +950,7 @@ TEST_F_TIMEOUT(fault, UNSET_CONTAINER, FAULT_TIMEOUT)
 	static const struct fop op = {
 		.name = "UNSET_CONTAINER",
 		.init = open_detached, .pre = pre_unset, .call = call_unset,
-		.done = done_unset, .same = same_unset,
+		.done = done_unset, .same = same_unset, .detaches = true,
 	};
 
 	run(_metadata, &self->c, &op);
