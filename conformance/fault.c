@@ -71,6 +71,8 @@ struct fop {
 	bool result_last;
 	/* Its unwinding detaches a group from an IOMMU domain (see run()). */
 	bool detaches;
+	/* It enables the PCI device through the PCI core (see run()). */
+	bool pci_core;
 };
 
 struct fctx {
@@ -825,6 +827,14 @@ static void run(struct __test_metadata *_metadata, struct fctx *c,
 	if (op->detaches && !getenv("VFIO_FAULT_DETACH"))
 		SKIP(return, "%s: its unwinding detaches a group, and faults there break the kernel's group state on 6.1 (set VFIO_FAULT_DETACH=1)",
 		     op->name);
+	/*
+	 * On 6.1 a fault in pci_enable_device()'s interrupt routing lookup
+	 * (ACPI _PRT) frees an ACPI object that is still in use: KASAN reports
+	 * a use-after-free at the device's next disable. Not the VFIO's.
+	 */
+	if (op->pci_core && !getenv("VFIO_FAULT_PCI_CORE"))
+		SKIP(return, "%s: faults in pci_enable_device() hit an ACPICA use-after-free on 6.1 (set VFIO_FAULT_PCI_CORE=1)",
+		     op->name);
 	ret = op->init(c);
 	if (ret == -ENOTSUP)
 		SKIP(return, "%s: the device does not offer it", op->name);
@@ -956,13 +966,27 @@ TEST_F_TIMEOUT(fault, UNSET_CONTAINER, FAULT_TIMEOUT)
 	run(_metadata, &self->c, &op);
 }
 
+/* A second device fd: the device is enabled already. */
 /* SPEC: RES-1 RES-2 GROUP-18 */
 TEST_F_TIMEOUT(fault, GET_DEVICE_FD, FAULT_TIMEOUT)
 {
 	static const struct fop op = {
 		.name = "GET_DEVICE_FD",
-		.init = open_model, .pre = no_pre, .call = call_get_device_fd,
+		.init = open_full, .pre = no_pre, .call = call_get_device_fd,
 		.done = done_get_device_fd, .errs = { EBUSY },
+	};
+
+	run(_metadata, &self->c, &op);
+}
+
+/* The first device fd: the implementation enables the PCI device. */
+/* SPEC: RES-1 RES-2 GROUP-18 */
+TEST_F_TIMEOUT(fault, GET_DEVICE_FD_first, FAULT_TIMEOUT)
+{
+	static const struct fop op = {
+		.name = "GET_DEVICE_FD_first",
+		.init = open_model, .pre = no_pre, .call = call_get_device_fd,
+		.done = done_get_device_fd, .errs = { EBUSY }, .pci_core = true,
 	};
 
 	run(_metadata, &self->c, &op);
@@ -1010,6 +1034,7 @@ TEST_F_TIMEOUT(fault, SET_IRQS, FAULT_TIMEOUT)
 	static const struct fop op = {
 		.name = "SET_IRQS",
 		.init = init_set_irqs, .pre = no_pre, .call = call_set_irqs,
+		.errs = { ENOSPC },
 		.done = done_set_irqs, .same = same_set_irqs,
 	};
 

@@ -369,15 +369,20 @@ static void make_it_fail(int fd, bool on)
 static void *storm_thread(void *arg)
 {
 	struct storm *st = arg;
-	uint64_t base = IOVA + (uint64_t)st->id * 2 * STORM_PAGES * PAGE;
 	unsigned int seed = 7 + st->id;
 	int fd, i, n, ret, tries;
+	uint64_t base;
 
 	fd = open("/proc/thread-self/make-it-fail", O_WRONLY | O_CLOEXEC);
 	if (fd < 0)
 		return NULL;
 	for (i = 0; i < STORM_ROUNDS; i++) {
 		n = 1 + rand_r(&seed) % STORM_PAGES;
+		/*
+		 * A fresh 2 MiB of IOVA each round: the IOMMU allocates a
+		 * page-table page for it, which can fail.
+		 */
+		base = IOVA + ((uint64_t)st->id * STORM_ROUNDS + i) * (2 << 20);
 		make_it_fail(fd, true);
 		ret = vt_map_dma(st->container, st->buf, base, n * PAGE, RW);
 		make_it_fail(fd, false);
