@@ -975,7 +975,8 @@ TEST_F_TIMEOUT(fault, GET_DEVICE_FD_first, FAULT_TIMEOUT)
 	static const struct fop op = {
 		.name = "GET_DEVICE_FD_first",
 		.init = open_model, .pre = no_pre, .call = call_get_device_fd,
-		.done = done_get_device_fd, .errs = { EBUSY }, .core_bug = "a fault in the ACPI _PRT lookup of pci_enable_device() frees an ACPI object still in use (KASAN use-after-free)",
+		.done = done_get_device_fd, .errs = { EBUSY },
+		.core_bug = "a fault in the ACPI _PRT lookup of pci_enable_device() frees an ACPI object still in use (KASAN use-after-free)",
 	};
 
 	run(_metadata, &self->c, &op);
