@@ -8,6 +8,8 @@
 # make bench      the benchmark: both implementations in one boot, KERNEL=6.1|6.12
 #                 IOMMU=intel; results/bench-<kernel>-<iommu>.{json,svg}
 # make check      every test: host-side checks, then the testbed matrix
+# make fuzz       the fuzzer alone in the testbed for DURATION seconds (KERNEL,
+#                 IMPL; FUZZ_OPTS adds fuzzer options, e.g. --seed S --threads T)
 # make deps       install what is missing (needs root for apt-get)
 # make install    the suite for real hardware: PREFIX (/usr/local)/lib/vfio-groups,
 #                 run as PREFIX/bin/vfio-groups-run (DESTDIR for staging)
@@ -59,6 +61,15 @@ check-bench: all bench-build
 	@echo "== testbed: the benchmark runs (short, no assertion on times)"
 	@BENCH_ARGS=--short TIMEOUT=$${TIMEOUT:-600} RESULTS=results/bench-short \
 		tools/testbed --bench
+
+
+DURATION ?= 60
+fuzz: all
+	@FUZZ_ARGS="--ops 1000000000 --duration $(DURATION) $(FUZZ_OPTS)" \
+		TESTS=fuzz TEST_TIMEOUT=$$(($(DURATION) + 300)) \
+		CMDLINE_EXTRA="loglevel=7 softlockup_panic=1" \
+		TIMEOUT=$$(($(DURATION) + 540)) \
+		RESULTS=$${RESULTS:-results/fuzz-$(KERNEL)-$(IMPL)} tools/testbed
 
 check: all check-host check-testbed-hang check-bench
 	@for lane in $(CHECK_LANES); do \
@@ -118,5 +129,5 @@ clean:
 distclean: clean
 	rm -rf .cache
 
-.PHONY: all deps conformance-build conformance check check-host spec install \
+.PHONY: all deps conformance-build conformance fuzz check check-host spec install \
 	check-testbed-hang check-bench bench bench-build clean distclean

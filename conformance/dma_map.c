@@ -232,36 +232,20 @@ TEST_F(map, map_bad_argument_pointer_faults)
 	vt_ioctl_err(EFAULT, self->container, VFIO_IOMMU_MAP_DMA, (void *)8);
 }
 
-/* Locked memory of this process (VmLck), in KiB, or -1. */
-static long vmlck_kib(void)
-{
-	char line[128];
-	long kib = -1;
-	FILE *f = fopen("/proc/self/status", "r");
-
-	if (!f)
-		return -1;
-	while (fgets(line, sizeof(line), f))
-		if (sscanf(line, "VmLck: %ld kB", &kib) == 1)
-			break;
-	fclose(f);
-	return kib;
-}
-
 /* SPEC: DMA-22 */
 TEST_F(map, page_mapped_twice_is_charged_once)
 {
-	long before = vmlck_kib();
+	long before = vt_locked_kib();
 
 	ASSERT_LE(0, before);
 	ASSERT_EQ(0, vt_map_dma(self->container, self->buf, IOVA, PAGE, RW));
-	ASSERT_EQ(before + 4, vmlck_kib());
+	ASSERT_EQ(before + 4, vt_locked_kib());
 	ASSERT_EQ(0, vt_map_dma(self->container, self->buf, IOVA + 16 * PAGE,
 				PAGE, RW));
-	EXPECT_EQ(before + 4, vmlck_kib());
+	EXPECT_EQ(before + 4, vt_locked_kib());
 	ASSERT_EQ((int)(2 * PAGE), vt_unmap_dma(self->container, IOVA,
 						17 * PAGE));
-	EXPECT_EQ(before, vmlck_kib());
+	EXPECT_EQ(before, vt_locked_kib());
 }
 
 TEST_HARNESS_MAIN

@@ -443,6 +443,25 @@ long vt_pinned_pages(void)
 }
 
 /**
+ * vt_locked_kib() - locked memory of this process (VmLck), in KiB
+ * Return: the amount, or -1 without /proc/self/status.
+ */
+long vt_locked_kib(void)
+{
+	char line[128];
+	long kib = -1;
+	FILE *f = fopen("/proc/self/status", "r");
+
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "VmLck: %ld kB", &kib) == 1)
+			break;
+	fclose(f);
+	return kib;
+}
+
+/**
  * vt_map_dma() - VFIO_IOMMU_MAP_DMA of one user range
  * Return: 0 or -errno.
  */

@@ -94,6 +94,7 @@ long vt_pinned_pages(void);
 int vt_sysfs_write(const char *path, const char *val);
 int vt_driver_of(const char *bdf, char *buf, size_t len);
 int vt_rebind(const char *bdf, const char *driver);
+long vt_locked_kib(void);
 
 int vt_map_dma(int container, void *vaddr, uint64_t iova, uint64_t size,
 	       uint32_t flags);

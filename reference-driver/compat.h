@@ -43,7 +43,12 @@ static inline struct iommu_domain *vref_domain_alloc(struct device *dev)
 #else
 	struct iommu_domain *domain = iommu_domain_alloc(dev->bus);
 
-	return domain ? domain : ERR_PTR(-ENODEV);
+	/*
+	 * NULL without a reason: the device has an IOMMU (it is in a group),
+	 * so an allocation failed. Not ENODEV, which says the model is not
+	 * offered (CONT-7, RES-1).
+	 */
+	return domain ? domain : ERR_PTR(-ENOMEM);
 #endif
 }
 
