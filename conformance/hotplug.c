@@ -822,6 +822,7 @@ static int sysfs_config_write16(const char *bdf, unsigned int off,
  * goes on undisturbed. Bound to the implementation, it is one more device
  * of the open group.
  */
+/* SPEC: opt-in BIND-6 */
 TEST_F_TIMEOUT(joining, joining_device_stays_in_group_context, 120)
 {
 	struct vfio_group_status status = { .argsz = sizeof(status) };
@@ -864,7 +865,8 @@ TEST_F_TIMEOUT(joining, joining_device_stays_in_group_context, 120)
 	ASSERT_TRUE(edu_works(self->bar, self->mem, IOVA_HP, 0x66));
 }
 
-/* BIND-8 REMOVE-9, for a group that keeps other devices (opt-in). */
+/* For a group that keeps other devices (opt-in). */
+/* SPEC: opt-in BIND-8 REMOVE-9 */
 TEST_F_TIMEOUT(joining, leaving_device_keeps_group_file, 120)
 {
 	struct vfio_group_status status = { .argsz = sizeof(status) };
