@@ -1,7 +1,7 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # make            build the conformance suite (and fetch what it needs)
-# make conformance  run the suite in the testbed: KERNEL=6.1|6.12
+# make conformance  run the suite in the testbed: KERNEL=6.1|6.12|6.1-debug
 #                 IOMMU=intel|amd|virtio IMPL=reference|upstream (KERNEL_IMAGE and
 #                 KERNEL_MODULES point it at any other kernel)
 # make spec       the specification: build/spec/vfio-groups.html, man pages
@@ -16,8 +16,10 @@ export KERNEL IOMMU IMPL
 # The lanes make check runs: kernel-iommu-impl. 7.3-intel-upstream is not
 # among them yet: its guest now and then wedges in the DMA-fault tests (see
 # the spec's Implementations section); run it with make conformance KERNEL=7.3.
+# 6.1-debug is 6.1 with KASAN, lockdep and kmemleak (tools/kernel-build).
 CHECK_LANES ?= 6.1-intel-upstream 6.12-intel-upstream \
-	6.1-intel-reference 6.12-intel-reference
+	6.1-intel-reference 6.12-intel-reference \
+	6.1-debug-intel-upstream 6.1-debug-intel-reference
 
 KSFT_DIR := $(CURDIR)/.cache/kselftest
 
@@ -40,9 +42,9 @@ build/examples/vfio-example: spec/example/vfio-example.c
 conformance: all
 	@tools/testbed
 
-check: all check-host check-testbed-hang
+check: all check-host check-testbed-hang debug-kernel
 	@for lane in $(CHECK_LANES); do \
-		k=$${lane%%-*}; rest=$${lane#*-}; i=$${rest%%-*}; m=$${rest#*-}; \
+		m=$${lane##*-}; rest=$${lane%-*}; i=$${rest##*-}; k=$${rest%-*}; \
 		echo "== lane $$lane"; \
 		KERNEL=$$k IOMMU=$$i IMPL=$$m tools/testbed || true; \
 	done
@@ -62,6 +64,11 @@ check-host: spec
 
 spec: deps
 	@tools/spec-build
+
+# The 6.1-debug lanes' kernel: built once (minutes), then taken from .cache.
+debug-kernel: deps
+	@echo "== kernel: 6.1-debug (tools/kernel-build; cached)"
+	@tools/kernel-build >/dev/null
 
 # A guest that hangs must be killed at the bound and reported, not hang CI.
 check-testbed-hang:
@@ -86,4 +93,4 @@ distclean: clean
 	rm -rf .cache
 
 .PHONY: all deps conformance-build conformance check check-host spec \
-	check-testbed-hang clean distclean
+	check-testbed-hang debug-kernel clean distclean
