@@ -1,7 +1,7 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # make            build the conformance suite (and fetch what it needs)
-# make conformance  run the suite in the testbed: KERNEL=6.1|6.12
+# make conformance  run the suite in the testbed: KERNEL=6.1|6.12|6.1-debug
 #                 IOMMU=intel|amd|virtio IMPL=reference|upstream (KERNEL_IMAGE and
 #                 KERNEL_MODULES point it at any other kernel)
 # make spec       the specification: build/spec/vfio-groups.html, man pages
@@ -21,7 +21,10 @@ export KERNEL IOMMU IMPL
 
 # The lanes make check runs: kernel-iommu-impl, and -q10 for a lane on
 # bookworm-backports' QEMU 10, whose igb brings MSI-X and 64-bit DMA.
-CHECK_LANES ?= 6.1-intel-upstream 6.12-intel-upstream 7.3-intel-upstream \
+# 6.1-debug is 6.1 with KASAN, lockdep and kmemleak (tools/kernel-build);
+# its lanes come first so that the kernel's build starts at once.
+CHECK_LANES ?= 6.1-debug-intel-upstream 6.1-debug-intel-reference \
+	6.1-intel-upstream 6.12-intel-upstream 7.3-intel-upstream \
 	6.1-intel-reference 6.12-intel-reference 6.12-intel-reference-q10
 # Lanes (and the short benchmark) run CHECK_JOBS at a time, each guest on
 # one vCPU; their output comes lane by lane as each one ends.
@@ -84,6 +87,8 @@ check: all check-host check-testbed-hang
 
 check-lanes: $(addprefix lane-,$(CHECK_LANES)) check-bench
 
+$(addprefix lane-,$(filter 6.1-debug-%,$(CHECK_LANES))): debug-kernel
+
 # lane-KERNEL-IOMMU-IMPL[-q10]: one lane; a failed lane is reported by
 # tools/report at the end, so the others still run.
 lane-%:
@@ -107,6 +112,11 @@ check-host: spec
 
 spec: deps
 	@tools/spec-build
+
+# The 6.1-debug lanes' kernel: built once (minutes), then taken from .cache.
+debug-kernel: deps
+	@echo "== kernel: 6.1-debug (tools/kernel-build; cached)"
+	@tools/kernel-build >/dev/null
 
 # A guest that hangs must be killed at the bound and reported, not hang CI.
 check-testbed-hang:
@@ -142,4 +152,5 @@ distclean: clean
 	rm -rf .cache
 
 .PHONY: all deps conformance-build conformance fuzz check check-host spec install \
-	check-testbed-hang check-bench check-lanes bench bench-build clean distclean
+	check-testbed-hang check-bench check-lanes debug-kernel bench bench-build \
+	clean distclean
