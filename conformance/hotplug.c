@@ -543,23 +543,29 @@ FIXTURE_SETUP(hotplug)
 	ASSERT_EQ(0, plug_and_open(self, err, sizeof(err))) TH_LOG("%s", err);
 }
 
-FIXTURE_TEARDOWN(hotplug)
+/*
+ * In a teardown: finish a device_del still pending, or unplug a device the
+ * test left plugged, so that the next test finds the port empty.
+ */
+static void teardown_unplug(struct __test_metadata *_metadata, int tty,
+			    bool *pending, const char *bdf, const char *request)
 {
 	char answer[256];
 
+	if (!*pending && !(bdf[0] && device_present(bdf)))
+		return;
+	if (!*pending)
+		EXPECT_EQ(0, unplug_request(tty, request, pending));
+	EXPECT_EQ(0, unplug_answer(tty, pending, answer, sizeof(answer)))
+		TH_LOG("%s: %s", request, answer);
+}
+
+FIXTURE_TEARDOWN(hotplug)
+{
 	/* Let go, so that a removal still waiting for us completes. */
 	release_group(self);
-	if (self->del_pending) {
-		EXPECT_EQ(0, unplug_answer(self->tty, &self->del_pending,
-					   answer, sizeof(answer)))
-			TH_LOG("device_del: %s", answer);
-	} else if (self->hp.bdf[0] && device_present(self->hp.bdf)) {
-		EXPECT_EQ(0, unplug_request(self->tty, "device_del",
-					    &self->del_pending));
-		EXPECT_EQ(0, unplug_answer(self->tty, &self->del_pending,
-					   answer, sizeof(answer)))
-			TH_LOG("device_del: %s", answer);
-	}
+	teardown_unplug(_metadata, self->tty, &self->del_pending,
+			self->hp.bdf, "device_del");
 	EXPECT_EQ(0u, background_stop(&self->bg))
 		TH_LOG("the other edu's DMA failed %u of %u times",
 		       self->bg.failures, self->bg.rounds);
@@ -575,28 +581,6 @@ FIXTURE_TEARDOWN(hotplug)
 		close(self->req);
 	if (self->tty >= 0)
 		close(self->tty);
-}
-
-static sigjmp_buf sigbus_jmp;
-
-static void on_sigbus(int sig)
-{
-	siglongjmp(sigbus_jmp, 1);
-}
-
-/* Whether reading the mapping raises SIGBUS. */
-static bool read_raises_sigbus(volatile void *addr)
-{
-	struct sigaction sa = { .sa_handler = on_sigbus }, old;
-	bool raised = false;
-
-	sigaction(SIGBUS, &sa, &old);
-	if (sigsetjmp(sigbus_jmp, 1))
-		raised = true;
-	else
-		(void)*(volatile uint32_t *)addr;
-	sigaction(SIGBUS, &old, NULL);
-	return raised;
 }
 
 /* SPEC: REMOVE-1 REMOVE-3 REMOVE-9 */
@@ -694,7 +678,7 @@ TEST_F_TIMEOUT(hotplug, ignoring_user_is_revoked_after_grace, 120)
 		TH_LOG("device_del: %s", answer);
 
 	vt_ioctl_err(ENODEV, self->device, VFIO_DEVICE_GET_INFO, &info);
-	ASSERT_TRUE(read_raises_sigbus(self->bar));
+	ASSERT_TRUE(vt_read_raises_sigbus(self->bar));
 }
 
 /* --- an edu plugged behind the bridge of a group in use --------------------- */
@@ -762,23 +746,12 @@ FIXTURE_SETUP(joining)
 
 FIXTURE_TEARDOWN(joining)
 {
-	char answer[256];
-
 	if (self->bar != MAP_FAILED)
 		munmap(self->bar, self->bar_size);
 	if (self->device >= 0)
 		close(self->device);
-	if (self->del_pending) {
-		EXPECT_EQ(0, unplug_answer(self->tty, &self->del_pending,
-					   answer, sizeof(answer)))
-			TH_LOG("device_del_bridge: %s", answer);
-	} else if (self->hp.bdf[0] && device_present(self->hp.bdf)) {
-		EXPECT_EQ(0, unplug_request(self->tty, "device_del_bridge",
-					    &self->del_pending));
-		EXPECT_EQ(0, unplug_answer(self->tty, &self->del_pending,
-					   answer, sizeof(answer)))
-			TH_LOG("device_del_bridge: %s", answer);
-	}
+	teardown_unplug(_metadata, self->tty, &self->del_pending,
+			self->hp.bdf, "device_del_bridge");
 	EXPECT_EQ(0u, background_stop(&self->bg))
 		TH_LOG("the group's DMA failed %u of %u times",
 		       self->bg.failures, self->bg.rounds);

@@ -55,22 +55,6 @@ FIXTURE(removal) {
 
 static void stop_load(struct load *l);
 
-/* The name a device's sysfs link @what ("driver", ...) points to. */
-static int link_name(const char *bdf, const char *what, char *buf,
-		     size_t len)
-{
-	char path[PATH_MAX], link[PATH_MAX];
-	ssize_t n;
-
-	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/%s", bdf, what);
-	n = readlink(path, link, sizeof(link) - 1);
-	if (n < 0)
-		return -errno;
-	link[n] = '\0';
-	snprintf(buf, len, "%s", strrchr(link, '/') + 1);
-	return 0;
-}
-
 /* Set the device's grace period where the implementation has the knob. */
 static int set_grace(const char *bdf, int ms)
 {
@@ -184,28 +168,6 @@ FIXTURE_TEARDOWN(removal)
 	ASSERT_STREQ(self->driver, drv);
 }
 
-static sigjmp_buf sigbus_jmp;
-
-static void on_sigbus(int sig)
-{
-	siglongjmp(sigbus_jmp, 1);
-}
-
-/* Whether reading the mapping raises SIGBUS. */
-static bool read_raises_sigbus(volatile void *addr)
-{
-	struct sigaction sa = { .sa_handler = on_sigbus }, old;
-	bool raised = false;
-
-	sigaction(SIGBUS, &sa, &old);
-	if (sigsetjmp(sigbus_jmp, 1))
-		raised = true;
-	else
-		(void)*(volatile uint32_t *)addr;
-	sigaction(SIGBUS, &old, NULL);
-	return raised;
-}
-
 /*
  * Unbind the fixture's device and ignore the request: the unbind must be
  * done within the grace period plus BOUND_MS of the first request.
@@ -267,7 +229,7 @@ TEST_F(removal, ignoring_user_is_revoked_after_grace)
 	vt_ioctl_err(ENODEV, self->h.device, VFIO_DEVICE_GET_INFO, &info);
 	ASSERT_EQ(-1, pread(self->h.device, &word, sizeof(word), 0));
 	ASSERT_EQ(ENODEV, errno);
-	ASSERT_TRUE(read_raises_sigbus(self->bar));
+	ASSERT_TRUE(vt_read_raises_sigbus(self->bar));
 	ASSERT_EQ(MAP_FAILED, mmap(NULL, 4096, PROT_READ, MAP_SHARED,
 				   self->h.device, 0));
 	ASSERT_EQ(ENODEV, errno);
@@ -829,7 +791,7 @@ FIXTURE_SETUP(soak)
 		vt_skip_setup("no edu alone in its group");
 	ASSERT_EQ(0, vt_driver_of(self->dev.bdf, self->driver,
 			       sizeof(self->driver)));
-	ASSERT_EQ(0, link_name(self->dev.bdf, "driver/module", self->module,
+	ASSERT_EQ(0, vt_sysfs_link(self->dev.bdf, "driver/module", self->module,
 			       sizeof(self->module)));
 	self->mem = mmap(NULL, 2 * 4096, PROT_READ | PROT_WRITE,
 			 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
@@ -927,7 +889,7 @@ TEST_F_TIMEOUT(soak, bind_use_revoke_rebind_50_rounds, 240)
 		self->unbinder = 0;
 		vt_ioctl_err(ENODEV, self->h.device, VFIO_DEVICE_GET_INFO,
 			     &info);
-		ASSERT_TRUE(read_raises_sigbus(self->bar));
+		ASSERT_TRUE(vt_read_raises_sigbus(self->bar));
 		soak_release(self);
 	}
 	ASSERT_EQ(0, vt_sysfs_write("/sys/bus/pci/drivers_probe", self->dev.bdf));

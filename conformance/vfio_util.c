@@ -6,6 +6,8 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <setjmp.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -542,21 +544,58 @@ int edu_dma(volatile void *bar, uint64_t src, uint64_t dst, uint32_t count,
 }
 
 /**
- * vt_driver_of() - name of the driver a PCI device is bound to
- * Return: 0 with the name in @buf, or -ENOENT when no driver is bound.
+ * vt_sysfs_link() - last component of a PCI device's sysfs link
+ * @what: the link below the device's directory ("driver", "driver/module")
+ * Return: 0 with the name in @buf, or -errno (-ENOENT: no such link).
  */
-int vt_driver_of(const char *bdf, char *buf, size_t len)
+int vt_sysfs_link(const char *bdf, const char *what, char *buf, size_t len)
 {
 	char path[PATH_MAX], link[PATH_MAX];
 	ssize_t n;
 
-	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/driver", bdf);
+	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/%s", bdf, what);
 	n = readlink(path, link, sizeof(link) - 1);
 	if (n < 0)
 		return -errno;
 	link[n] = '\0';
 	snprintf(buf, len, "%s", strrchr(link, '/') + 1);
 	return 0;
+}
+
+/**
+ * vt_driver_of() - name of the driver a PCI device is bound to
+ * Return: 0 with the name in @buf, or -ENOENT when no driver is bound.
+ */
+int vt_driver_of(const char *bdf, char *buf, size_t len)
+{
+	return vt_sysfs_link(bdf, "driver", buf, len);
+}
+
+static sigjmp_buf vt_sigbus_jmp;
+
+static void vt_on_sigbus(int sig __attribute__((unused)))
+{
+	siglongjmp(vt_sigbus_jmp, 1);
+}
+
+/**
+ * vt_read_raises_sigbus() - whether reading a mapping raises SIGBUS
+ * @addr: a 32-bit location in a mapping (e.g. a BAR after revocation)
+ *
+ * Not for threads that read at the same time (one jump buffer).
+ */
+bool vt_read_raises_sigbus(volatile void *addr)
+{
+	struct sigaction sa = { .sa_handler = vt_on_sigbus }, old;
+	bool raised = false;
+
+	sigaction(SIGBUS, &sa, &old);
+	if (sigsetjmp(vt_sigbus_jmp, 1))
+		raised = true;
+	else
+		(void)*(volatile uint32_t *)addr;
+	sigaction(SIGBUS, &old, NULL);
+	return raised;
 }
 
 /**

@@ -92,7 +92,9 @@ int vt_set_irqs(int device, __u32 index, __u32 action, __u32 start,
 int vt_real_config(const char *bdf, unsigned int off, void *buf, size_t len);
 long vt_pinned_pages(void);
 int vt_sysfs_write(const char *path, const char *val);
+int vt_sysfs_link(const char *bdf, const char *what, char *buf, size_t len);
 int vt_driver_of(const char *bdf, char *buf, size_t len);
+bool vt_read_raises_sigbus(volatile void *addr);
 int vt_rebind(const char *bdf, const char *driver);
 long vt_locked_kib(void);
 
