@@ -772,21 +772,6 @@ FIXTURE_TEARDOWN(joining)
 }
 
 /* Write a 16-bit config field of @bdf through sysfs (no driver needed). */
-static int sysfs_config_write16(const char *bdf, unsigned int off,
-				uint16_t val)
-{
-	char path[PATH_MAX];
-	int fd, ok;
-
-	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/config", bdf);
-	fd = open(path, O_WRONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	ok = pwrite(fd, &val, sizeof(val), off) == sizeof(val);
-	close(fd);
-	return ok ? 0 : -EIO;
-}
-
 /*
  * BIND-6 (not yet counted as tested: the fixture is opt-in, see setup).
  * Behind a conventional bridge the joining edu shares the group's requester
@@ -800,7 +785,7 @@ TEST_F_TIMEOUT(joining, joining_device_stays_in_group_context, 120)
 {
 	struct vfio_group_status status = { .argsz = sizeof(status) };
 	char path[PATH_MAX], err[256], drv[64];
-	uint16_t cmd;
+	uint16_t cmd, on;
 	void *bar;
 	int fd;
 
@@ -813,8 +798,9 @@ TEST_F_TIMEOUT(joining, joining_device_stays_in_group_context, 120)
 	/* DMA by the driverless edu, through its sysfs BAR. */
 	ASSERT_EQ(0, vt_real_config(self->hp.bdf, PCI_COMMAND_OFFSET, &cmd,
 				    sizeof(cmd)));
-	ASSERT_EQ(0, sysfs_config_write16(self->hp.bdf, PCI_COMMAND_OFFSET,
-					  cmd | 0x2 | PCI_COMMAND_MASTER_BIT));
+	on = cmd | 0x2 | PCI_COMMAND_MASTER_BIT;	/* memory space, bus master */
+	ASSERT_EQ(0, vt_real_config_write(self->hp.bdf, PCI_COMMAND_OFFSET,
+					  &on, sizeof(on)));
 	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/resource0",
 		 self->hp.bdf);
 	fd = open(path, O_RDWR | O_CLOEXEC);
@@ -824,8 +810,8 @@ TEST_F_TIMEOUT(joining, joining_device_stays_in_group_context, 120)
 	ASSERT_NE(MAP_FAILED, bar);
 	EXPECT_TRUE(edu_works(bar, self->mem, IOVA_HP, 0x55));
 	munmap(bar, PAGE);
-	ASSERT_EQ(0, sysfs_config_write16(self->hp.bdf, PCI_COMMAND_OFFSET,
-					  cmd));
+	ASSERT_EQ(0, vt_real_config_write(self->hp.bdf, PCI_COMMAND_OFFSET,
+					  &cmd, sizeof(cmd)));
 	ASSERT_TRUE(background_progress(&self->bg, 2, 5000));
 	ASSERT_EQ(0u, self->bg.failures);
 

@@ -377,6 +377,22 @@ int vt_set_irqs(int device, __u32 index, __u32 action, __u32 start,
 	return ioctl(device, VFIO_DEVICE_SET_IRQS, set) ? -errno : 0;
 }
 
+static int real_config_io(const char *bdf, unsigned int off, void *buf,
+			  size_t len, bool write)
+{
+	char path[PATH_MAX];
+	int fd, ok;
+
+	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/config", bdf);
+	fd = open(path, (write ? O_WRONLY : O_RDONLY) | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	ok = (write ? pwrite(fd, buf, len, off) : pread(fd, buf, len, off)) ==
+	     (ssize_t)len;
+	close(fd);
+	return ok ? 0 : -EIO;
+}
+
 /**
  * vt_real_config() - read the device's real config space through sysfs
  *
@@ -386,16 +402,19 @@ int vt_set_irqs(int device, __u32 index, __u32 action, __u32 start,
  */
 int vt_real_config(const char *bdf, unsigned int off, void *buf, size_t len)
 {
-	char path[PATH_MAX];
-	int fd, ok;
+	return real_config_io(bdf, off, buf, len, false);
+}
 
-	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/config", bdf);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	ok = pread(fd, buf, len, off) == (ssize_t)len;
-	close(fd);
-	return ok ? 0 : -EIO;
+/**
+ * vt_real_config_write() - write the device's real config space through sysfs
+ *
+ * As the host's root would, past the implementation (e.g. on a device that
+ * no VFIO driver holds). Return: 0 or -errno.
+ */
+int vt_real_config_write(const char *bdf, unsigned int off, const void *buf,
+			 size_t len)
+{
+	return real_config_io(bdf, off, (void *)buf, len, true);
 }
 
 /**

@@ -90,6 +90,8 @@ void *vt_mmap_bar(int device, unsigned int index, size_t *size);
 int vt_set_irqs(int device, __u32 index, __u32 action, __u32 start,
 		__u32 count, int fd);
 int vt_real_config(const char *bdf, unsigned int off, void *buf, size_t len);
+int vt_real_config_write(const char *bdf, unsigned int off, const void *buf,
+			 size_t len);
 long vt_pinned_pages(void);
 int vt_sysfs_write(const char *path, const char *val);
 int vt_sysfs_link(const char *bdf, const char *what, char *buf, size_t len);
