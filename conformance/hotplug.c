@@ -771,7 +771,6 @@ FIXTURE_TEARDOWN(joining)
 		close(self->tty);
 }
 
-/* Write a 16-bit config field of @bdf through sysfs (no driver needed). */
 /*
  * BIND-6 (not yet counted as tested: the fixture is opt-in, see setup).
  * Behind a conventional bridge the joining edu shares the group's requester
