@@ -1221,7 +1221,7 @@ int main(int argc, char **argv)
 	}
 	upstream = !access("/sys/module/vfio_iommu_type1", F_OK);
 	printf("# fuzz: %d edu devices in %d groups, implementation %s\n",
-	       nedus, ngroups, upstream ? "the kernel's VFIO" : "other");
+	       nedus, ngroups, upstream ? "the kernel's VFIO" : "another (no vfio_iommu_type1)");
 	avoid_detach_race = upstream && !opt_races;
 	if (avoid_detach_race)
 		printf("# fuzz: a group's detach is kept apart from container ioctls (Linux 6.1 frees type1's state under them; --races allows it)\n");
