@@ -78,9 +78,10 @@ fuzz: all
 		TIMEOUT=$$(($(DURATION) + 540)) \
 		RESULTS=$${RESULTS:-results/fuzz-$(KERNEL)-$(IMPL)} tools/testbed
 
-# Everything after the build runs CHECK_JOBS at a time, the debug kernel's
-# download and build first; output comes target by target as each ends.
-check: all
+# Everything after make deps runs CHECK_JOBS at a time: the debug kernel's
+# build (the longest path) starts at once, beside the suite's build; output
+# comes target by target as each ends.
+check: deps
 	@echo "== host checks, the debug kernel, $(words $(CHECK_LANES)) testbed lanes and the short benchmark, $(CHECK_JOBS) at a time"
 	@rc=0; $(MAKE) -s -k --no-print-directory -j$(CHECK_JOBS) -Otarget \
 		check-parallel || rc=$$?; \
@@ -100,7 +101,7 @@ $(addprefix lane-,$(filter 6.1-debug-%,$(CHECK_LANES))): debug-kernel
 
 # lane-KERNEL-IOMMU-IMPL[-q10]: one lane; a failed lane is reported by
 # tools/report at the end, so the others still run.
-lane-%:
+lane-%: all
 	@lane=$*; qemu=; \
 	case $$lane in *-q10) lane=$${lane%-q10}; qemu=$$(tools/qemu-fetch) || exit 1 ;; esac; \
 	m=$${lane##*-}; rest=$${lane%-*}; i=$${rest##*-}; k=$${rest%-*}; \
@@ -115,7 +116,7 @@ lane-%:
 LANE_ENV_6.1-debug-intel-reference := QEMU_CLIENT=0
 LANE_ENV_6.1-debug-intel-upstream := QEMU_CLIENT=0 SKIP_TESTS=fault
 
-check-host: spec
+check-host: spec all
 	@echo "== host: tools"
 	@tools/selftest
 	@echo "== host: ABI of uapi/vfio_groups.h against the kernels' <linux/vfio.h>"
@@ -137,7 +138,7 @@ debug-kernel: deps
 # A guest that hangs must be killed at the bound and reported, not hang CI.
 # The bound leaves room for a boot on a host busy with the other checks.
 HANG_TIMEOUT := 45
-check-testbed-hang:
+check-testbed-hang: all
 	@echo "== testbed: a hung guest is killed and reported"
 	@if IMPL=upstream TIMEOUT=$(HANG_TIMEOUT) RESULTS=results/selftest-hang tools/testbed --hang \
 			>/dev/null 2>&1; then \
