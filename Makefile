@@ -28,7 +28,7 @@ CHECK_LANES ?= 6.1-debug-intel-upstream 6.1-debug-intel-reference \
 	6.1-intel-reference 6.12-intel-reference 6.12-intel-reference-q10
 # Lanes (and the short benchmark) run CHECK_JOBS at a time, each guest on
 # one vCPU; their output comes lane by lane as each one ends. Three on two
-# cores: the debug kernel's job spends its first minutes downloading.
+# cores: the debug kernel's job spends its first minute unpacking the source.
 CHECK_JOBS ?= 3
 
 KSFT_DIR := $(CURDIR)/.cache/kselftest
