@@ -152,7 +152,10 @@ check-testbed-hang: all
 	@jq -e '[.tests[] | select(.name == "testbed" and .result == "fail")] | length == 1' \
 		results/selftest-hang/summary.json >/dev/null || \
 		{ echo "FAIL: the hang is not a failed test"; exit 1; }
-	@echo "ok: killed at the $(HANG_TIMEOUT)s bound and reported as a failed run"
+	@grep -Eq '^where: cpu0 [_a-zA-Z][_a-zA-Z0-9.]*\+0x[0-9a-f]+ \(halted\)$$' \
+		results/selftest-hang/hang.txt || \
+		{ echo "FAIL: tools/guest-where did not name where the hung guest idles"; exit 1; }
+	@echo "ok: killed at the $(HANG_TIMEOUT)s bound, sampled (results/selftest-hang/hang.txt) and reported as a failed run"
 
 PREFIX ?= /usr/local
 LIBDIR_VG = $(DESTDIR)$(PREFIX)/lib/vfio-groups

@@ -1,0 +1,399 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * tools/guest-where - where a hung testbed guest is: each vCPU's RIP and the
+ * kernel text addresses on its stack, named from System.map.
+ *
+ * Talks to a QMP socket of the running QEMU: "info registers -a" (human
+ * monitor) for the registers, memsave of the stack through each vCPU's page
+ * tables. A KASLR kernel is resolved with the runtime address of _text that
+ * the guest printed at boot ("testbed: _text <addr>" on its console), and
+ * modules with the lines "testbed: module <name> <size> <addr>". Stack words
+ * are not an unwound stack: like the kernel's "? " lines, a return address
+ * on the stack is named whether or not its frame is live.
+ *
+ * usage: guest-where --qmp SOCK [--map System.map] [--console FILE]
+ *                    [--samples N] [--stack BYTES] [--tmp DIR]
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <poll.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+
+#define MAX_CPUS	16
+#define REPLY_MAX	(256 * 1024)
+#define TIMEOUT_MS	5000
+
+struct sym {
+	uint64_t addr;
+	char *name;
+};
+
+struct module {
+	char name[64];
+	uint64_t addr, size;
+};
+
+static struct sym *syms;
+static size_t nsyms;
+static uint64_t slide, text_lo, text_hi, rt_text;
+static struct module mods[64];
+static int nmods;
+static int qmp = -1;
+static char reply[REPLY_MAX];
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"usage: guest-where --qmp SOCK [--map System.map] [--console FILE]\n"
+		"                   [--samples N] [--stack BYTES] [--tmp DIR]\n"
+		"Prints, for N samples (default 3, 0.5 s apart), each vCPU's RIP,\n"
+		"privilege level and halt state, and the kernel text addresses among\n"
+		"the first BYTES (default 2048) of its stack, named from System.map\n"
+		"(and from the module lines the testbed guest prints on FILE).\n"
+		"Ends with one line: \"where: cpu0 <symbol> ...\" (the last sample).\n");
+}
+
+static int cmp_sym(const void *a, const void *b)
+{
+	const struct sym *x = a, *y = b;
+
+	return x->addr < y->addr ? -1 : x->addr > y->addr;
+}
+
+static int load_map(const char *path)
+{
+	FILE *f = fopen(path, "r");
+	char line[512], type, name[256];
+	unsigned long long a;
+	size_t cap = 0;
+
+	if (!f)
+		return -errno;
+	while (fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "%llx %c %255s", &a, &type, name) != 3)
+			continue;
+		if (!strchr("tTwW", type))
+			continue;
+		if (nsyms == cap) {
+			cap = cap ? 2 * cap : 65536;
+			syms = realloc(syms, cap * sizeof(*syms));
+			if (!syms)
+				return -ENOMEM;
+		}
+		syms[nsyms].addr = a;
+		syms[nsyms].name = strdup(name);
+		if (!strcmp(name, "_text"))
+			text_lo = a;
+		if (!strcmp(name, "_etext"))
+			text_hi = a;
+		nsyms++;
+	}
+	fclose(f);
+	qsort(syms, nsyms, sizeof(*syms), cmp_sym);
+	return nsyms ? 0 : -ENOENT;
+}
+
+/* The guest's "testbed: _text" and "testbed: module" lines. */
+static void load_console(const char *path)
+{
+	FILE *f = fopen(path, "r");
+	char line[512], *p;
+	unsigned long long a, s;
+
+	if (!f)
+		return;
+	while (fgets(line, sizeof(line), f)) {
+		p = strstr(line, "testbed: _text ");
+		if (p && sscanf(p + 15, "%llx", &a) == 1 && a) {
+			rt_text = a;
+			if (text_lo)
+				slide = a - text_lo;
+		}
+		p = strstr(line, "testbed: module ");
+		if (p && nmods < 64 &&
+		    sscanf(p + 16, "%63s %llu %llx", mods[nmods].name, &s, &a) == 3) {
+			mods[nmods].size = s;
+			mods[nmods].addr = a;
+			nmods++;
+		}
+	}
+	fclose(f);
+}
+
+/*
+ * "name+0xoff" for a runtime address, or NULL if it is not kernel text.
+ * Without a System.map, want_bare names an address "_text+0xoff" if it lies
+ * in the kernel image's first BARE_TEXT_MAX bytes (for a RIP; a stack word
+ * there may be data).
+ */
+#define BARE_TEXT_MAX	(64ULL << 20)
+static bool want_bare;
+
+static const char *name_of(uint64_t rt, char *buf, size_t len)
+{
+	uint64_t a = rt - slide;
+	size_t lo = 0, hi = nsyms;
+	int i;
+
+	for (i = 0; i < nmods; i++)
+		if (rt >= mods[i].addr && rt < mods[i].addr + mods[i].size) {
+			snprintf(buf, len, "[%s]+0x%" PRIx64, mods[i].name,
+				 rt - mods[i].addr);
+			return buf;
+		}
+	if (!nsyms) {
+		/* No map (Debian's is in the -dbg package): relative to _text. */
+		if (!rt_text || !want_bare || rt < rt_text ||
+		    rt - rt_text >= BARE_TEXT_MAX)
+			return NULL;
+		snprintf(buf, len, "_text+0x%" PRIx64, rt - rt_text);
+		return buf;
+	}
+	if (a < text_lo || (text_hi && a >= text_hi))
+		return NULL;
+	while (hi - lo > 1) {
+		size_t mid = (lo + hi) / 2;
+
+		if (syms[mid].addr <= a)
+			lo = mid;
+		else
+			hi = mid;
+	}
+	snprintf(buf, len, "%s+0x%" PRIx64, syms[lo].name, a - syms[lo].addr);
+	return buf;
+}
+
+/*
+ * Reads until a line with "return" (left at the start of reply: 0) or
+ * "error" (-EIO); other lines (events) are dropped.
+ */
+static int qmp_read_reply(void)
+{
+	struct pollfd p = { .fd = qmp, .events = POLLIN };
+	size_t n = 0, len;
+	char *end;
+	ssize_t r;
+
+	for (;;) {
+		while ((end = memchr(reply, '\n', n))) {
+			*end = 0;
+			if (strstr(reply, "\"return\""))
+				return 0;
+			if (strstr(reply, "\"error\""))
+				return -EIO;
+			len = end - reply + 1;
+			memmove(reply, end + 1, n - len);
+			n -= len;
+		}
+		if (n >= sizeof(reply) - 1 || poll(&p, 1, TIMEOUT_MS) != 1)
+			return -ETIMEDOUT;
+		r = read(qmp, reply + n, sizeof(reply) - 1 - n);
+		if (r <= 0)
+			return -EPIPE;
+		n += r;
+	}
+}
+
+static int qmp_cmd(const char *json)
+{
+	size_t len = strlen(json);
+
+	if (write(qmp, json, len) != (ssize_t)len || write(qmp, "\n", 1) != 1)
+		return -EPIPE;
+	return qmp_read_reply();
+}
+
+/* The string value of "return" in reply, unescaped in place. */
+static char *reply_string(void)
+{
+	char *s = strstr(reply, "\"return\": \""), *w, *r;
+
+	if (!s)
+		return NULL;
+	s += 11;
+	for (r = w = s; *r && *r != '"'; r++) {
+		if (*r != '\\') {
+			*w++ = *r;
+			continue;
+		}
+		r++;
+		*w++ = *r == 'n' ? '\n' : *r == 'r' ? '\r' : *r == 't' ? '\t' : *r;
+	}
+	*w = 0;
+	return s;
+}
+
+static int qmp_open(const char *path)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	struct pollfd p;
+
+	qmp = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (qmp < 0 || strlen(path) >= sizeof(sa.sun_path))
+		return -EINVAL;
+	strcpy(sa.sun_path, path);
+	if (connect(qmp, (struct sockaddr *)&sa, sizeof(sa)))
+		return -errno;
+	/* The greeting, then capabilities negotiation. */
+	p = (struct pollfd){ .fd = qmp, .events = POLLIN };
+	if (poll(&p, 1, TIMEOUT_MS) != 1 || read(qmp, reply, sizeof(reply) - 1) <= 0)
+		return -ETIMEDOUT;
+	return qmp_cmd("{\"execute\": \"qmp_capabilities\"}");
+}
+
+struct cpu {
+	uint64_t rip, rsp;
+	int cpl, hlt;
+};
+
+static int read_cpus(struct cpu *cpus)
+{
+	char *s, *p;
+	int n = -1;
+
+	if (qmp_cmd("{\"execute\": \"human-monitor-command\", \"arguments\": "
+		    "{\"command-line\": \"info registers -a\"}}"))
+		return -EIO;
+	s = reply_string();
+	if (!s)
+		return -EIO;
+	for (p = s; (p = strstr(p, "RSP=")) && n < MAX_CPUS; p++) {
+		char *rip = strstr(p, "RIP="), *cpl = strstr(p, "CPL="),
+			*hlt = strstr(p, "HLT=");
+
+		if (!rip || !cpl || !hlt || ++n >= MAX_CPUS)
+			break;
+		cpus[n].rsp = strtoull(p + 4, NULL, 16);
+		cpus[n].rip = strtoull(rip + 4, NULL, 16);
+		cpus[n].cpl = atoi(cpl + 4);
+		cpus[n].hlt = atoi(hlt + 4);
+	}
+	return n + 1;
+}
+
+static void print_stack(int cpu, uint64_t rsp, size_t bytes, const char *tmp)
+{
+	char cmd[512], path[256], buf[160];
+	uint64_t words[1024];
+	size_t n, i, shown = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/guest-where.%d.stack", tmp, (int)getpid());
+	snprintf(cmd, sizeof(cmd),
+		 "{\"execute\": \"memsave\", \"arguments\": {\"val\": %" PRId64
+		 ", \"size\": %zu, \"filename\": \"%s\", \"cpu-index\": %d}}",
+		 (int64_t)rsp, bytes, path, cpu);
+	if (qmp_cmd(cmd)) {
+		printf("  stack: not readable\n");
+		return;
+	}
+	f = fopen(path, "rb");
+	n = f ? fread(words, sizeof(words[0]), bytes / 8, f) : 0;
+	if (f)
+		fclose(f);
+	unlink(path);
+	for (i = 0; i < n; i++)
+		if (name_of(words[i], buf, sizeof(buf))) {
+			printf("  stack +0x%03zx: %s\n", i * 8, buf);
+			shown++;
+		}
+	if (!shown)
+		printf("  stack: no kernel text address in %zu bytes\n", n * 8);
+}
+
+int main(int argc, char **argv)
+{
+	const char *sock = NULL, *map = NULL, *console = NULL, *tmp = "/tmp";
+	int samples = 3, i, c, ncpu = 0, err;
+	size_t stack = 2048;
+	struct cpu cpus[MAX_CPUS];
+	char buf[160];
+
+	for (i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+			usage(stdout);
+			return 0;
+		}
+		if (i + 1 >= argc) {
+			usage(stderr);
+			return 2;
+		}
+		if (!strcmp(argv[i], "--qmp"))
+			sock = argv[++i];
+		else if (!strcmp(argv[i], "--map"))
+			map = argv[++i];
+		else if (!strcmp(argv[i], "--console"))
+			console = argv[++i];
+		else if (!strcmp(argv[i], "--samples"))
+			samples = atoi(argv[++i]);
+		else if (!strcmp(argv[i], "--stack"))
+			stack = strtoul(argv[++i], NULL, 0);
+		else if (!strcmp(argv[i], "--tmp"))
+			tmp = argv[++i];
+		else {
+			usage(stderr);
+			return 2;
+		}
+	}
+	if (!sock || samples < 1 || samples > 100 || stack < 8 || stack > 8192) {
+		usage(stderr);
+		return 2;
+	}
+	err = map ? load_map(map) : -ENOENT;
+	if (err == -ENOENT)
+		printf("no text symbols%s%s (Debian's System.map is a stub, %s): addresses relative to _text\n",
+		       map ? " in " : "", map ? map : "",
+		       "the real one is in linux-image-*-dbg");
+	else if (err)
+		printf("%s: %s: addresses relative to _text\n", map,
+		       strerror(-err));
+	if (console)
+		load_console(console);
+	err = qmp_open(sock);
+	if (err) {
+		fprintf(stderr, "guest-where: QMP %s: %s\n", sock, strerror(-err));
+		return 1;
+	}
+	for (i = 0; i < samples; i++) {
+		if (i)
+			usleep(500000);
+		ncpu = read_cpus(cpus);
+		if (ncpu <= 0) {
+			fprintf(stderr, "guest-where: info registers failed\n");
+			return 1;
+		}
+		printf("sample %d:\n", i + 1);
+		for (c = 0; c < ncpu; c++) {
+			const char *n;
+
+			want_bare = true;
+			n = name_of(cpus[c].rip, buf, sizeof(buf));
+			want_bare = false;
+
+			printf("cpu%d rip %016" PRIx64 " %s%s%s\n", c, cpus[c].rip,
+			       cpus[c].cpl == 3 ? "(user space)" : n ? n : "(not kernel text)",
+			       cpus[c].cpl == 3 ? "" : " cpl 0",
+			       cpus[c].hlt ? " halted" : "");
+			if (cpus[c].cpl != 3)
+				print_stack(c, cpus[c].rsp, stack, tmp);
+		}
+	}
+	printf("where:");
+	want_bare = true;
+	for (c = 0; c < ncpu; c++) {
+		const char *n = name_of(cpus[c].rip, buf, sizeof(buf));
+
+		printf(" cpu%d %s%s", c,
+		       cpus[c].cpl == 3 ? "user-space" : n ? n : "unknown",
+		       cpus[c].hlt ? " (halted)" : "");
+	}
+	printf("\n");
+	return 0;
+}
