@@ -7,12 +7,14 @@
  * monitor) for the registers, memsave of the stack through each vCPU's page
  * tables. A KASLR kernel is resolved with the runtime address of _text that
  * the guest printed at boot ("testbed: _text <addr>" on its console), and
- * modules with the lines "testbed: module <name> <size> <addr>". Stack words
+ * modules with the lines "testbed: module <name> <size> <base> <.text>" and,
+ * with --modmaps DIR, DIR/<name>.map ("<offset> <size> <symbol>" lines,
+ * as the testbed writes them from objdump -t of the .ko). Stack words
  * are not an unwound stack: like the kernel's "? " lines, a return address
  * on the stack is named whether or not its frame is live.
  *
  * usage: guest-where --qmp SOCK [--map System.map] [--console FILE]
- *                    [--samples N] [--stack BYTES] [--tmp DIR]
+ *                    [--modmaps DIR] [--samples N] [--stack BYTES] [--tmp DIR]
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -32,12 +34,16 @@
 
 struct sym {
 	uint64_t addr;
+	uint64_t size;		/* 0: unknown (System.map) */
 	char *name;
 };
 
 struct module {
 	char name[64];
-	uint64_t addr, size;
+	uint64_t addr, size;	/* the module's core memory */
+	uint64_t text;		/* its .text section, 0 if not printed */
+	struct sym *syms;	/* .text symbols by offset, from its map */
+	size_t nsyms;
 };
 
 static struct sym *syms;
@@ -52,11 +58,12 @@ static void usage(FILE *f)
 {
 	fprintf(f,
 		"usage: guest-where --qmp SOCK [--map System.map] [--console FILE]\n"
-		"                   [--samples N] [--stack BYTES] [--tmp DIR]\n"
+		"                   [--modmaps DIR] [--samples N] [--stack BYTES] [--tmp DIR]\n"
 		"Prints, for N samples (default 3, 0.5 s apart), each vCPU's RIP,\n"
 		"privilege level and halt state, and the kernel text addresses among\n"
 		"the first BYTES (default 2048) of its stack, named from System.map\n"
-		"(and from the module lines the testbed guest prints on FILE).\n"
+		"(and modules from the lines the testbed guest prints on FILE, with\n"
+		"DIR/<module>.map: \"<offset in .text> <size> <symbol>\" lines).\n"
 		"Ends with one line: \"where: cpu0 <symbol> ...\" (the last sample).\n");
 }
 
@@ -65,6 +72,37 @@ static int cmp_sym(const void *a, const void *b)
 	const struct sym *x = a, *y = b;
 
 	return x->addr < y->addr ? -1 : x->addr > y->addr;
+}
+
+/* "<hex offset> <hex size> <name>" lines into a sorted table. */
+static size_t load_syms(const char *path, struct sym **out)
+{
+	FILE *f = fopen(path, "r");
+	unsigned long long a, sz;
+	char name[256];
+	size_t n = 0, cap = 0;
+	struct sym *t = NULL, *nt;
+
+	if (!f)
+		return 0;
+	while (fscanf(f, "%llx %llx %255s", &a, &sz, name) == 3) {
+		if (n == cap) {
+			cap = cap ? 2 * cap : 256;
+			nt = realloc(t, cap * sizeof(*t));
+			if (!nt)
+				break;
+			t = nt;
+		}
+		t[n].addr = a;
+		t[n].size = sz;
+		t[n].name = strdup(name);
+		n++;
+	}
+	fclose(f);
+	if (n)
+		qsort(t, n, sizeof(*t), cmp_sym);
+	*out = t;
+	return n;
 }
 
 static int load_map(const char *path)
@@ -101,11 +139,12 @@ static int load_map(const char *path)
 }
 
 /* The guest's "testbed: _text" and "testbed: module" lines. */
-static void load_console(const char *path)
+static void load_console(const char *path, const char *modmaps)
 {
 	FILE *f = fopen(path, "r");
 	char line[512], *p;
-	unsigned long long a, s;
+	unsigned long long a, s, t;
+	int got;
 
 	if (!f)
 		return;
@@ -117,14 +156,42 @@ static void load_console(const char *path)
 				slide = a - text_lo;
 		}
 		p = strstr(line, "testbed: module ");
-		if (p && nmods < 64 &&
-		    sscanf(p + 16, "%63s %llu %llx", mods[nmods].name, &s, &a) == 3) {
-			mods[nmods].size = s;
-			mods[nmods].addr = a;
-			nmods++;
+		got = p && nmods < 64 ?
+			sscanf(p + 16, "%63s %llu %llx %llx", mods[nmods].name,
+			       &s, &a, &t) : 0;
+		if (got >= 3) {
+			struct module *m = &mods[nmods++];
+			char path[512];
+
+			m->size = s;
+			m->addr = a;
+			m->text = got == 4 ? t : 0;
+			if (modmaps && m->text) {
+				snprintf(path, sizeof(path), "%s/%s.map", modmaps,
+					 m->name);
+				m->nsyms = load_syms(path, &m->syms);
+			}
 		}
 	}
 	fclose(f);
+}
+
+/* The last symbol at or below a, or NULL (t sorted, n > 0). */
+static const struct sym *lookup(const struct sym *t, size_t n, uint64_t a)
+{
+	size_t lo = 0, hi = n;
+
+	if (a < t[0].addr)
+		return NULL;
+	while (hi - lo > 1) {
+		size_t mid = (lo + hi) / 2;
+
+		if (t[mid].addr <= a)
+			lo = mid;
+		else
+			hi = mid;
+	}
+	return &t[lo];
 }
 
 /*
@@ -139,15 +206,28 @@ static bool want_bare;
 static const char *name_of(uint64_t rt, char *buf, size_t len)
 {
 	uint64_t a = rt - slide;
-	size_t lo = 0, hi = nsyms;
+	const struct sym *sy;
 	int i;
 
-	for (i = 0; i < nmods; i++)
-		if (rt >= mods[i].addr && rt < mods[i].addr + mods[i].size) {
-			snprintf(buf, len, "[%s]+0x%" PRIx64, mods[i].name,
-				 rt - mods[i].addr);
-			return buf;
-		}
+	for (i = 0; i < nmods; i++) {
+		const struct module *m = &mods[i];
+		const struct sym *sy;
+
+		if (rt < m->addr || rt >= m->addr + m->size)
+			continue;
+		sy = m->nsyms && rt >= m->text ?
+			lookup(m->syms, m->nsyms, rt - m->text) : NULL;
+		/* Past the function's end: the module's data, not its code. */
+		if (sy && rt - m->text - sy->addr >= sy->size)
+			sy = NULL;
+		if (sy)
+			snprintf(buf, len, "%s+0x%" PRIx64 " [%s]", sy->name,
+				 rt - m->text - sy->addr, m->name);
+		else
+			snprintf(buf, len, "[%s]+0x%" PRIx64, m->name,
+				 rt - m->addr);
+		return buf;
+	}
 	if (!nsyms) {
 		/* No map (Debian's is in the -dbg package): relative to _text. */
 		if (!rt_text || !want_bare || rt < rt_text ||
@@ -158,15 +238,10 @@ static const char *name_of(uint64_t rt, char *buf, size_t len)
 	}
 	if (a < text_lo || (text_hi && a >= text_hi))
 		return NULL;
-	while (hi - lo > 1) {
-		size_t mid = (lo + hi) / 2;
-
-		if (syms[mid].addr <= a)
-			lo = mid;
-		else
-			hi = mid;
-	}
-	snprintf(buf, len, "%s+0x%" PRIx64, syms[lo].name, a - syms[lo].addr);
+	sy = lookup(syms, nsyms, a);
+	if (!sy)
+		return NULL;
+	snprintf(buf, len, "%s+0x%" PRIx64, sy->name, a - sy->addr);
 	return buf;
 }
 
@@ -311,6 +386,7 @@ static void print_stack(int cpu, uint64_t rsp, size_t bytes, const char *tmp)
 int main(int argc, char **argv)
 {
 	const char *sock = NULL, *map = NULL, *console = NULL, *tmp = "/tmp";
+	const char *modmaps = NULL;
 	int samples = 3, i, c, ncpu = 0, err;
 	size_t stack = 2048;
 	struct cpu cpus[MAX_CPUS];
@@ -337,6 +413,8 @@ int main(int argc, char **argv)
 			stack = strtoul(argv[++i], NULL, 0);
 		else if (!strcmp(argv[i], "--tmp"))
 			tmp = argv[++i];
+		else if (!strcmp(argv[i], "--modmaps"))
+			modmaps = argv[++i];
 		else {
 			usage(stderr);
 			return 2;
@@ -355,7 +433,7 @@ int main(int argc, char **argv)
 		printf("%s: %s: addresses relative to _text\n", map,
 		       strerror(-err));
 	if (console)
-		load_console(console);
+		load_console(console, modmaps);
 	err = qmp_open(sock);
 	if (err) {
 		fprintf(stderr, "guest-where: QMP %s: %s\n", sock, strerror(-err));
