@@ -36,8 +36,9 @@
 #define MAX_POINTS	3000	/* no call passes this many fault points */
 #define FAULT_TIMEOUT	900
 #define DETACH_BUG	"a fault where the IOMMU core switches a group back to its blocking or default domain WARNs and leaves the group on the old domain"
+#define JOIN_BUG	"a fault in the attach of a bridged group links an intel-iommu device into two domains' lists: the next walk hangs or oopses"
 #define INFO_SIZE	1024
-/* Where the core bugs below were measured: Debian's 6.1.176 and 6.12.95. */
+/* Where most core bugs below were measured: Debian's 6.1.176 and 6.12.95. */
 #define KNOWN_ON	"6.1. 6.12."
 
 /* Resources that a failed call must not leave behind. */
@@ -987,8 +988,9 @@ TEST_F_TIMEOUT(fault, SET_CONTAINER_join, FAULT_TIMEOUT)
 		.name = "SET_CONTAINER_join", .init = init_join, .pre = no_pre,
 		.call = call_join, .done = done_join, .same = same_join,
 		/* EINVAL as for SET_CONTAINER: the second group's first claim. */
-		.errs = { EBUSY, EPERM, EIO, EINVAL }, .core_bug = DETACH_BUG,
-		.bug_on = KNOWN_ON,
+		.errs = { EBUSY, EPERM, EIO, EINVAL }, .core_bug = JOIN_BUG,
+		/* 6.12: 52 and 53 points in two runs, no report. */
+		.bug_on = "6.1.",
 	};
 
 	if (!self->c.have_shared)
