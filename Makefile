@@ -1,9 +1,10 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # make            build the conformance suite (and fetch what it needs)
-# make conformance  run the suite in the testbed: KERNEL=6.1|6.12|6.1-debug
-#                 IOMMU=intel|amd|virtio IMPL=reference|upstream (KERNEL_IMAGE and
-#                 KERNEL_MODULES point it at any other kernel)
+# make conformance  run the suite in the testbed: KERNEL=6.1|6.12|7.3|6.1-debug|
+#                 6.12-debug IOMMU=intel|amd|virtio IMPL=reference|upstream
+#                 (KERNEL_IMAGE and KERNEL_MODULES point it at any other kernel;
+#                 the testbed's variables, e.g. TESTS=, FAULT_ALL=1, pass through)
 # make spec       the specification: build/spec/vfio-groups.html, man pages
 # make bench      the benchmark: both implementations in one boot, KERNEL=6.1|6.12
 #                 IOMMU=intel; results/bench-<kernel>-<iommu>.{json,svg}
