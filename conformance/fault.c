@@ -837,7 +837,8 @@ static bool core_bug_here(const struct fop *op, struct utsname *u)
 	const char *p;
 	size_t len;
 
-	if (!op->core_bug || getenv("VFIO_FAULT_ALL") || uname(u))
+	if (!op->core_bug || !op->bug_on || getenv("VFIO_FAULT_ALL") ||
+	    uname(u))
 		return false;
 	for (p = op->bug_on; *p; p += len + strspn(p + len, " ")) {
 		len = strcspn(p, " ");

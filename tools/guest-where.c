@@ -126,6 +126,7 @@ static int load_map(const char *path)
 				return -ENOMEM;
 		}
 		syms[nsyms].addr = a;
+		syms[nsyms].size = 0;
 		syms[nsyms].name = strdup(name);
 		if (!strcmp(name, "_text"))
 			text_lo = a;
@@ -161,15 +162,15 @@ static void load_console(const char *path, const char *modmaps)
 			       &s, &a, &t) : 0;
 		if (got >= 3) {
 			struct module *m = &mods[nmods++];
-			char path[512];
+			char map[512];
 
 			m->size = s;
 			m->addr = a;
 			m->text = got == 4 ? t : 0;
 			if (modmaps && m->text) {
-				snprintf(path, sizeof(path), "%s/%s.map", modmaps,
+				snprintf(map, sizeof(map), "%s/%s.map", modmaps,
 					 m->name);
-				m->nsyms = load_syms(path, &m->syms);
+				m->nsyms = load_syms(map, &m->syms);
 			}
 		}
 	}
@@ -196,14 +197,13 @@ static const struct sym *lookup(const struct sym *t, size_t n, uint64_t a)
 
 /*
  * "name+0xoff" for a runtime address, or NULL if it is not kernel text.
- * Without a System.map, want_bare names an address "_text+0xoff" if it lies
- * in the kernel image's first BARE_TEXT_MAX bytes (for a RIP; a stack word
+ * Without a System.map, @bare names an address "_text+0xoff" if it lies in
+ * the kernel image's first BARE_TEXT_MAX bytes (for a RIP; a stack word
  * there may be data).
  */
 #define BARE_TEXT_MAX	(64ULL << 20)
-static bool want_bare;
 
-static const char *name_of(uint64_t rt, char *buf, size_t len)
+static const char *name_of(uint64_t rt, bool bare, char *buf, size_t len)
 {
 	uint64_t a = rt - slide;
 	const struct sym *sy;
@@ -211,7 +211,6 @@ static const char *name_of(uint64_t rt, char *buf, size_t len)
 
 	for (i = 0; i < nmods; i++) {
 		const struct module *m = &mods[i];
-		const struct sym *sy;
 
 		if (rt < m->addr || rt >= m->addr + m->size)
 			continue;
@@ -230,7 +229,7 @@ static const char *name_of(uint64_t rt, char *buf, size_t len)
 	}
 	if (!nsyms) {
 		/* No map (Debian's is in the -dbg package): relative to _text. */
-		if (!rt_text || !want_bare || rt < rt_text ||
+		if (!rt_text || !bare || rt < rt_text ||
 		    rt - rt_text >= BARE_TEXT_MAX)
 			return NULL;
 		snprintf(buf, len, "_text+0x%" PRIx64, rt - rt_text);
@@ -375,7 +374,7 @@ static void print_stack(int cpu, uint64_t rsp, size_t bytes, const char *tmp)
 		fclose(f);
 	unlink(path);
 	for (i = 0; i < n; i++)
-		if (name_of(words[i], buf, sizeof(buf))) {
+		if (name_of(words[i], false, buf, sizeof(buf))) {
 			printf("  stack +0x%03zx: %s\n", i * 8, buf);
 			shown++;
 		}
@@ -449,11 +448,8 @@ int main(int argc, char **argv)
 		}
 		printf("sample %d:\n", i + 1);
 		for (c = 0; c < ncpu; c++) {
-			const char *n;
-
-			want_bare = true;
-			n = name_of(cpus[c].rip, buf, sizeof(buf));
-			want_bare = false;
+			const char *n = name_of(cpus[c].rip, true, buf,
+						sizeof(buf));
 
 			printf("cpu%d rip %016" PRIx64 " %s%s%s\n", c, cpus[c].rip,
 			       cpus[c].cpl == 3 ? "(user space)" : n ? n : "(not kernel text)",
@@ -464,9 +460,8 @@ int main(int argc, char **argv)
 		}
 	}
 	printf("where:");
-	want_bare = true;
 	for (c = 0; c < ncpu; c++) {
-		const char *n = name_of(cpus[c].rip, buf, sizeof(buf));
+		const char *n = name_of(cpus[c].rip, true, buf, sizeof(buf));
 
 		printf(" cpu%d %s%s", c,
 		       cpus[c].cpl == 3 ? "user-space" : n ? n : "unknown",
