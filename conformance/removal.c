@@ -730,7 +730,11 @@ TEST_F_TIMEOUT(removal, unbind_under_load_leaks_nothing, 120)
 	}
 	ASSERT_EQ(0, pthread_create(&l->other, NULL, other_thread, l));
 	l->other_running = true;
+	/* Each kind of load under way (one vCPU may run them late). */
 	wait_until(&l->dma_ok, 0, 5000);
+	wait_until(&l->maps, 0, 5000);
+	wait_until(&l->bar_reads, 0, 5000);
+	ASSERT_LT(0, atomic_load(&l->dma_ok));
 	ASSERT_LT(0, atomic_load(&l->maps));
 	ASSERT_LT(0, atomic_load(&l->bar_reads));
 
