@@ -36,7 +36,10 @@ KSFT_DIR := $(CURDIR)/.cache/kselftest
 
 all: deps conformance-build
 
+# .cache is a link to VFIO_GROUPS_CACHE (/var/cache/vfio-groups), shared by
+# every clone on the machine (tools/cache-link).
 deps:
+	@tools/cache-link >/dev/null
 	@tools/deps
 
 $(KSFT_DIR)/.extracted: | deps
@@ -172,6 +175,8 @@ install: conformance-build
 clean:
 	rm -rf build results
 
+# Removes the clone's link (or its own .cache); the shared cache stays:
+# rm -rf "$$(tools/cache-link)" empties it for every clone.
 distclean: clean
 	rm -rf .cache
 

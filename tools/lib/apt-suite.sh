@@ -16,6 +16,8 @@
 #   apt_suite_download SUITE DIR PACKAGE...   apt-get download into DIR
 #   apt_suite_has_lists SUITE        true if an update has fetched lists
 # All but apt_suite append their apt output to $APT_SUITE_CACHE/SUITE/log.
+# update and download hold $APT_SUITE_CACHE/SUITE.lock (flock, fd 8): the
+# state may be shared by clones (tools/cache-link) and parallel lanes.
 
 apt_suite() { # suite command args...
 	_as_dir=$APT_SUITE_CACHE/$1 _as_cmd=$2
@@ -35,14 +37,15 @@ apt_suite_update() { # suite
 	mkdir -p "$_as_dir/lists/partial" "$_as_dir/archives/partial" "$_as_dir/none"
 	printf 'deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] %s %s main\n' \
 		"${_as_mirror:-http://deb.debian.org/debian}" "$1" >"$_as_dir/sources.list"
-	apt_suite "$1" apt-get --error-on=any update >"$_as_dir/log" 2>&1
+	(flock 8 && apt_suite "$1" apt-get --error-on=any update >"$_as_dir/log" 2>&1) \
+		8>"$APT_SUITE_CACHE/$1.lock"
 }
 
 apt_suite_download() { # suite dir package...
 	_as_suite=$1 _as_to=$2
 	shift 2
-	(cd "$_as_to" && apt_suite "$_as_suite" apt-get download "$@") \
-		>>"$APT_SUITE_CACHE/$_as_suite/log" 2>&1
+	(flock 8 && cd "$_as_to" && apt_suite "$_as_suite" apt-get download "$@") \
+		>>"$APT_SUITE_CACHE/$_as_suite/log" 2>&1 8>"$APT_SUITE_CACHE/$_as_suite.lock"
 }
 
 apt_suite_has_lists() { # suite
