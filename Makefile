@@ -49,17 +49,19 @@ conformance-build: $(KSFT_DIR)/.extracted build/examples/vfio-example
 	@$(MAKE) -s -C conformance KSFT_DIR=$(KSFT_DIR)
 
 # The spec's worked example: the testbed runs it, so it cannot rot.
-build/examples/vfio-example: spec/example/vfio-example.c
+# Like the suite and the benchmark it builds against the spec's header.
+build/examples/vfio-example: spec/example/vfio-example.c uapi/vfio_groups.h
 	@mkdir -p $(@D)
-	$(CC) -Wall -Wextra -Werror -O2 -static -o $@ $<
+	$(CC) -Wall -Wextra -Werror -O2 -static -Iuapi -o $@ $<
 
 conformance: all
 	@tools/testbed
 
 # The benchmark (bench/): static, like the suite, for the busybox guest.
-build/bench/vfio-bench: bench/vfio-bench.c conformance/vfio_util.c conformance/vfio_util.h
+build/bench/vfio-bench: bench/vfio-bench.c conformance/vfio_util.c conformance/vfio_util.h \
+		uapi/vfio_groups.h
 	@mkdir -p $(@D)
-	$(CC) -Wall -Wextra -Werror -O2 -static -D_GNU_SOURCE -Iconformance -o $@ \
+	$(CC) -Wall -Wextra -Werror -O2 -static -D_GNU_SOURCE -Iconformance -Iuapi -o $@ \
 		bench/vfio-bench.c conformance/vfio_util.c -lpthread
 
 bench-build: build/bench/vfio-bench

@@ -13,7 +13,7 @@
 #include <setjmp.h>
 #include <stdint.h>
 #include <sys/ioctl.h>
-#include <linux/vfio.h>
+#include "vfio_groups.h"
 
 #define VT_CONTAINER_PATH	"/dev/vfio/vfio"
 #define VT_MAX_DEVICES		64

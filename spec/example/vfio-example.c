@@ -21,7 +21,7 @@
 #include <unistd.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
-#include <linux/vfio.h>
+#include "vfio_groups.h"
 
 #define PAGE		4096
 #define EDU_ID		0x11e81234	/* device << 16 | vendor */
