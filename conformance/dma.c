@@ -303,7 +303,8 @@ TEST(killed_user_leaves_no_pinned_page)
 {
 	struct timespec tick = { .tv_nsec = 10 * 1000 * 1000 };
 	struct vt_pci_dev dev;
-	long before, during, now = -1;
+	struct vt_leaks before;
+	long during;
 	int pipefd[2], i, status;
 	bool ready;
 	char c;
@@ -311,8 +312,8 @@ TEST(killed_user_leaves_no_pinned_page)
 
 	if (vt_find_edu(VT_EDU_ALONE, 0, &dev))
 		SKIP(return, "no edu alone in its group");
-	before = vt_pinned_pages();
-	if (before < 0)
+	vt_leaks_take(&before);
+	if (before.pinned < 0)
 		SKIP(return, "no nr_foll_pin counters in /proc/vmstat");
 	ASSERT_EQ(0, pipe(pipefd));
 	pid = fork();
@@ -327,14 +328,10 @@ TEST(killed_user_leaves_no_pinned_page)
 	ASSERT_EQ(pid, waitpid(pid, &status, 0));
 	close(pipefd[0]);
 	ASSERT_TRUE(ready) TH_LOG("the victim could not set up DMA");
-	ASSERT_LE(before + KILL_PAGES, during);
-	for (i = 0; i < 200; i++) {
-		now = vt_pinned_pages();
-		if (now <= before)
-			break;
+	ASSERT_LE(before.pinned + KILL_PAGES, during);
+	for (i = 0; i < 200 && vt_pinned_pages() > before.pinned; i++)
 		nanosleep(&tick, NULL);
-	}
-	ASSERT_EQ(before, now);
+	vt_assert_no_leaks(&before, "after the killed user was reaped");
 }
 
 TEST_HARNESS_MAIN

@@ -89,6 +89,17 @@ int vt_engine_irq_raise(struct vt_engine *e, unsigned int index,
 void vt_engine_irq_ack(struct vt_engine *e, unsigned int index);
 bool vt_engine_has_irq(const struct vt_engine_ops *ops, unsigned int index);
 
+/*
+ * QEMU's edu through a BAR0 mapping the caller holds (engine_edu.c), for
+ * tests about the mapping itself: whether, and until when, it reaches the
+ * device. Everything else goes through an engine.
+ */
+bool vt_edu_echoes(volatile void *bar, uint32_t val);
+bool vt_edu_identifies(volatile void *bar);
+int vt_edu_copy(volatile void *bar, uint64_t src, uint64_t dst, size_t len);
+void vt_edu_irq_raise(volatile void *bar);
+void vt_edu_irq_ack(volatile void *bar);
+
 /* Register access for engines: 32-bit MMIO through the mapped BAR. */
 static inline uint32_t vt_reg_read(struct vt_engine *e, unsigned int off)
 {

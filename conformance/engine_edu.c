@@ -13,14 +13,57 @@
 #define EDU_REG_IRQ_RAISE	0x60
 #define EDU_REG_IRQ_ACK		0x64
 
+/**
+ * vt_edu_echoes() - whether an edu answers through @bar: it reads back the
+ * bitwise inverse of @val from its liveness register
+ */
+bool vt_edu_echoes(volatile void *bar, uint32_t val)
+{
+	edu_write32(bar, EDU_REG_LIVENESS, val);
+	return edu_read32(bar, EDU_REG_LIVENESS) == ~val;
+}
+
+/**
+ * vt_edu_identifies() - whether the identification register reads as an edu's
+ */
+bool vt_edu_identifies(volatile void *bar)
+{
+	return (edu_read32(bar, EDU_REG_IDENT) & 0xff) == EDU_IDENT_LOW_BYTE;
+}
+
+/**
+ * vt_edu_copy() - copy @len bytes from IOVA @src to IOVA @dst through the
+ * edu's buffer (RAM -> buffer -> RAM), at most half the buffer
+ * Return: 0 once both transfers finished, -EINVAL, -ETIMEDOUT.
+ */
+int vt_edu_copy(volatile void *bar, uint64_t src, uint64_t dst, size_t len)
+{
+	int ret;
+
+	if (!len || len > EDU_DMA_BUF_SIZE / 2)
+		return -EINVAL;
+	ret = edu_dma(bar, src, EDU_DMA_BUF, len, false);
+	if (ret)
+		return ret;
+	return edu_dma(bar, EDU_DMA_BUF, dst, len, true);
+}
+
+/** vt_edu_irq_raise() - the edu raises its interrupt (INTx, or MSI if on) */
+void vt_edu_irq_raise(volatile void *bar)
+{
+	edu_write32(bar, EDU_REG_IRQ_RAISE, 1);
+}
+
+/** vt_edu_irq_ack() - clear every interrupt cause of the edu */
+void vt_edu_irq_ack(volatile void *bar)
+{
+	edu_write32(bar, EDU_REG_IRQ_ACK, ~0u);
+}
+
 static int edu_copy(struct vt_engine *e, uint64_t src, uint64_t dst,
 		    size_t len)
 {
-	int ret = edu_dma(e->regs, src, EDU_DMA_BUF, len, false);
-
-	if (ret)
-		return ret;
-	return edu_dma(e->regs, EDU_DMA_BUF, dst, len, true);
+	return vt_edu_copy(e->regs, src, dst, len);
 }
 
 static int edu_irq_raise(struct vt_engine *e, unsigned int index,
@@ -28,13 +71,13 @@ static int edu_irq_raise(struct vt_engine *e, unsigned int index,
 {
 	if (vector)
 		return -EINVAL;
-	vt_reg_write(e, EDU_REG_IRQ_RAISE, 1);
+	vt_edu_irq_raise(e->regs);
 	return 0;
 }
 
 static void edu_irq_ack(struct vt_engine *e, unsigned int index)
 {
-	vt_reg_write(e, EDU_REG_IRQ_ACK, ~0u);
+	vt_edu_irq_ack(e->regs);
 }
 
 static void edu_fini(struct vt_engine *e)

@@ -15,7 +15,6 @@
  * Debian's kernels have none, so the tests skip there. Each test prints
  * "# fault points: <call> <n>": how many fault points the call passed.
  */
-#include <dirent.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -40,13 +39,6 @@
 #define INFO_SIZE	1024
 /* Where most core bugs below were measured: Debian's 6.1.176 and 6.12.95. */
 #define KNOWN_ON	"6.1. 6.12."
-
-/* Resources that a failed call must not leave behind. */
-struct snap {
-	long pinned;		/* system-wide FOLL_PIN pages */
-	long locked_kb;		/* VmLck of this process */
-	int fds;		/* open file descriptors */
-};
 
 struct fctx;
 
@@ -98,27 +90,6 @@ struct fctx {
 	long ref_ret;
 	unsigned char out[INFO_SIZE];
 };
-
-static int count_fds(void)
-{
-	DIR *d = opendir("/proc/self/fd");
-	struct dirent *de;
-	int n = 0;
-
-	if (!d)
-		return -1;
-	while ((de = readdir(d)))
-		n += de->d_name[0] != '.';
-	closedir(d);
-	return n;
-}
-
-static void take_snap(struct snap *s)
-{
-	s->pinned = vt_pinned_pages();
-	s->locked_kb = vt_locked_kib();
-	s->fds = count_fds();
-}
 
 static int write_str(const char *path, const char *val)
 {
@@ -707,19 +678,10 @@ static bool errno_allowed(const struct fop *op, int err)
 	return false;
 }
 
-#define SNAP_EQ(a, b, what) do { \
-	ASSERT_EQ((a).pinned, (b).pinned) \
-		TH_LOG("%s: fault %d: pinned pages %s", op->name, n, what); \
-	ASSERT_EQ((a).locked_kb, (b).locked_kb) \
-		TH_LOG("%s: fault %d: locked memory %s", op->name, n, what); \
-	ASSERT_EQ((a).fds, (b).fds) \
-		TH_LOG("%s: fault %d: file descriptors %s", op->name, n, what); \
-} while (0)
-
 static void fault_every_point(struct __test_metadata *_metadata,
 			      struct fctx *c, const struct fop *op)
 {
-	struct snap s0, s1, now;
+	struct vt_leaks s0, s1, now;
 	const char *why;
 	int n, fd, err, failed = 0, points = -1;
 	long ret;
@@ -727,12 +689,12 @@ static void fault_every_point(struct __test_metadata *_metadata,
 	fd = nth_open();
 	ASSERT_LE(0, fd);
 	for (n = 1; n <= MAX_POINTS; n++) {
-		take_snap(&s0);
+		vt_leaks_take(&s0);
 		errno = 0;
 		why = op->pre(c);
 		ASSERT_EQ(NULL, why) TH_LOG("%s: fault %d: %s: %s", op->name, n,
 					    why, strerror(errno));
-		take_snap(&s1);
+		vt_leaks_take(&s1);
 
 		nth_arm(fd, n);
 		ret = op->call(c);
@@ -743,14 +705,15 @@ static void fault_every_point(struct __test_metadata *_metadata,
 						 op->name, strerror(err));
 			why = op->done(c, ret);
 			ASSERT_EQ(NULL, why) TH_LOG("%s: %s", op->name, why);
-			take_snap(&now);
-			SNAP_EQ(s0, now, "not back after the call and its undo");
+			vt_assert_no_leaks(&s0, "%s: fault %d: not back after the call and its undo",
+					   op->name, n);
 			points = n - 1;
 			break;
 		}
-		take_snap(&now);
+		vt_leaks_take(&now);
 		if (ret < 0 && err == EFAULT && op->result_last &&
-		    now.pinned == s0.pinned && now.locked_kb == s0.locked_kb) {
+		    !(vt_leaks_compare(&s0, &now, NULL, 0) &
+		      (VT_LEAK_PINNED | VT_LEAK_LOCKED))) {
 			/* Done, only its result lost: nothing left mapped. */
 			failed++;
 			ASSERT_EQ(0, vt_unmap_dma(c->container, IOVA, NPAGES * PAGE))
@@ -766,8 +729,8 @@ static void fault_every_point(struct __test_metadata *_metadata,
 			why = op->same ? op->same(c) : NULL;
 			ASSERT_EQ(NULL, why) TH_LOG("%s: fault %d: %s",
 						    op->name, n, why);
-			take_snap(&now);
-			SNAP_EQ(s1, now, "left behind by the failed call");
+			vt_assert_no_leaks(&s1, "%s: fault %d: left behind by the failed call",
+					   op->name, n);
 			/* The object is still usable: the same call works. */
 			ret = op->call(c);
 			ASSERT_LE(0, ret) TH_LOG("%s: fault %d: the call fails again afterwards: %s",
@@ -775,8 +738,8 @@ static void fault_every_point(struct __test_metadata *_metadata,
 		}
 		why = op->done(c, ret);
 		ASSERT_EQ(NULL, why) TH_LOG("%s: fault %d: %s", op->name, n, why);
-		take_snap(&now);
-		SNAP_EQ(s0, now, "not back after the call and its undo");
+		vt_assert_no_leaks(&s0, "%s: fault %d: not back after the call and its undo",
+				   op->name, n);
 	}
 	close(fd);
 	ASSERT_LE(0, points) TH_LOG("%s: more than %d fault points", op->name,

@@ -156,7 +156,8 @@ TEST(mapping_limit_is_exact_and_freed_by_unmap)
 	const char *param = limit_param();
 	struct vt_pci_dev dev;
 	int container, group, i, ret;
-	long base, pinned, avail;
+	struct vt_leaks before;
+	long pinned, avail;
 	char *buf;
 
 	if (vt_find_edu(VT_EDU_ALONE, 0, &dev))
@@ -168,7 +169,7 @@ TEST(mapping_limit_is_exact_and_freed_by_unmap)
 	ASSERT_NE(MAP_FAILED, buf);
 	memset(buf, 1, 8 * PAGE);
 
-	base = vt_pinned_pages();
+	vt_leaks_take(&before);
 	ret = open_limited(&dev, param, 3, &container, &group);
 	ASSERT_EQ(0, ret) TH_LOG("setup: %s", strerror(-ret));
 	for (i = 0; i < 3; i++)
@@ -191,7 +192,7 @@ TEST(mapping_limit_is_exact_and_freed_by_unmap)
 	close(group);
 	close(container);
 	/* Closing the last user of the container unpins everything. */
-	ASSERT_EQ(base, vt_pinned_pages());
+	vt_assert_no_leaks(&before, "after the container closed");
 	munmap(buf, 8 * PAGE);
 }
 
@@ -312,13 +313,13 @@ TEST(memlock_limit_is_exact_and_refusal_leaves_nothing)
 		[17] = "unmapping everything did not uncharge everything",
 	};
 	struct vt_pci_dev dev;
-	long pinned;
+	struct vt_leaks before;
 	int status;
 	pid_t pid;
 
 	if (vt_find_edu(VT_EDU_ALONE, 0, &dev))
 		SKIP(return, "no edu alone in its group");
-	pinned = vt_pinned_pages();
+	vt_leaks_take(&before);
 	pid = fork();
 	ASSERT_LE(0, pid);
 	if (pid == 0)
@@ -329,7 +330,7 @@ TEST(memlock_limit_is_exact_and_refusal_leaves_nothing)
 		TH_LOG("%d: %s", WEXITSTATUS(status),
 		       WEXITSTATUS(status) >= 11 && WEXITSTATUS(status) <= 17 ?
 		       why[WEXITSTATUS(status)] : "setup failed");
-	ASSERT_EQ(pinned, vt_pinned_pages());
+	vt_assert_no_leaks(&before, "after the child exited");
 }
 
 /* --- map/unmap storm with page allocations failing --------------------- */
@@ -422,7 +423,7 @@ TEST(map_unmap_storm_with_page_allocations_failing)
 	pthread_t th[STORM_THREADS];
 	struct vt_pci_dev dev;
 	struct vt_handles h;
-	long pinned, lck;
+	struct vt_leaks before;
 	char *buf;
 	int i, ret, enomem = 0, maps = 0;
 
@@ -437,8 +438,7 @@ TEST(map_unmap_storm_with_page_allocations_failing)
 		   PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	ASSERT_NE(MAP_FAILED, buf);
 	memset(buf, 1, STORM_THREADS * STORM_PAGES * PAGE);
-	pinned = vt_pinned_pages();
-	lck = vt_locked_kib();
+	vt_leaks_take(&before);
 
 	/* Every page allocation of a marked thread fails with 10 %. */
 	ASSERT_EQ(0, knob("task-filter", "Y"));
@@ -473,8 +473,7 @@ TEST(map_unmap_storm_with_page_allocations_failing)
 		       enomem);
 	fflush(stdout);
 	ASSERT_EQ(0, vt_unmap_dma(h.container, 0, 1ULL << 32));
-	ASSERT_EQ(pinned, vt_pinned_pages());
-	ASSERT_EQ(lck, vt_locked_kib());
+	vt_assert_no_leaks(&before, "after unmapping everything");
 	vt_close_device(&h);
 	munmap(buf, STORM_THREADS * STORM_PAGES * PAGE);
 }

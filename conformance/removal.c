@@ -32,14 +32,12 @@
 #include <sys/wait.h>
 
 #include "kselftest_harness.h"
-#include "vfio_util.h"
+#include "engine.h"
 
 #define GRACE_MS	1000	/* set for the test where the driver has it */
 #define BOUND_MS	3000	/* how much longer than the grace we wait */
 #define REPEAT_MS	10000	/* REMOVE-2: the longest allowed interval */
 #define SLACK_MS	1000	/* scheduling slack on observed intervals */
-#define EDU_REG_IRQ_RAISE	0x60
-#define EDU_REG_IRQ_ACK		0x64
 
 struct load;
 
@@ -211,11 +209,13 @@ TEST_F(removal, cooperative_user_lets_unbind_complete)
 TEST_F(removal, ignoring_user_is_revoked_after_grace)
 {
 	struct vfio_device_info info = { .argsz = sizeof(info) };
-	long pinned = vt_pinned_pages();
+	struct vt_leaks before;
 	uint16_t cmd;
 	uint32_t word;
 	void *mem;
 
+	vt_leaks_take(&before);
+	before.fds -= 3;	/* the fixture's three, released below */
 	/* A user with DMA on and memory mapped, who then ignores the request. */
 	mem = mmap(NULL, 16 * 4096, PROT_READ | PROT_WRITE,
 		   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
@@ -239,7 +239,7 @@ TEST_F(removal, ignoring_user_is_revoked_after_grace)
 	ASSERT_FALSE(!!(cmd & PCI_COMMAND_MASTER_BIT));
 	/* The revoked file closes cleanly and nothing stays pinned. */
 	release_files(self);
-	ASSERT_EQ(pinned, vt_pinned_pages());
+	vt_assert_no_leaks(&before, "after the revoked files closed");
 	munmap(mem, 16 * 4096);
 }
 
@@ -260,13 +260,11 @@ TEST_F(removal, other_group_keeps_working_during_removal)
 	self->unbinder = start_unbind(self->dev.bdf, self->driver);
 	ASSERT_LT(0, self->unbinder);
 	ASSERT_TRUE(eventfd_fired(self->req, 5000));
-	edu_write32(bar, EDU_REG_LIVENESS, 0x5a5a0000);
-	EXPECT_EQ(~0x5a5a0000u, edu_read32(bar, EDU_REG_LIVENESS));
+	EXPECT_TRUE(vt_edu_echoes(bar, 0x5a5a0000));
 	release_files(self);
 	ASSERT_TRUE(child_done(self->unbinder, 2000));
 	self->unbinder = 0;
-	edu_write32(bar, EDU_REG_LIVENESS, 0x00a5a5a5);
-	EXPECT_EQ(~0x00a5a5a5u, edu_read32(bar, EDU_REG_LIVENESS));
+	EXPECT_TRUE(vt_edu_echoes(bar, 0x00a5a5a5));
 	munmap(bar, size);
 	vt_close_device(&h);
 }
@@ -301,11 +299,6 @@ static long file_number(const char *path, const char *key)
 		}
 	fclose(f);
 	return val;
-}
-
-static long locked_kib(void)
-{
-	return file_number("/proc/self/status", "VmLck:");
 }
 
 static long module_refcnt(const char *module)
@@ -387,20 +380,6 @@ static bool irq_listed(int irq)
 	return found;
 }
 
-static int open_fd_count(void)
-{
-	DIR *dir = opendir("/proc/self/fd");
-	struct dirent *de;
-	int n = 0;
-
-	if (!dir)
-		return -1;
-	while ((de = readdir(dir)))
-		n += de->d_name[0] != '.';
-	closedir(dir);
-	return n - 1;	/* the directory's own fd */
-}
-
 /*
  * REMOVE-2: ignore the request and count the signals over one interval. The
  * grace period (where the implementation lets us set it) is longer than that
@@ -447,8 +426,7 @@ TEST_F(removal, ignored_request_is_repeated)
 	 */
 	memset(mem, 0x5a, 2048);
 	memset(mem + 4096, 0, 2048);
-	ASSERT_EQ(0, edu_dma(self->bar, 0x100000, EDU_DMA_BUF, 2048, false));
-	ASSERT_EQ(0, edu_dma(self->bar, EDU_DMA_BUF, 0x101000, 2048, true));
+	ASSERT_EQ(0, vt_edu_copy(self->bar, 0x100000, 0x101000, 2048));
 	ASSERT_EQ(0, memcmp(mem, mem + 4096, 2048))
 		TH_LOG("DMA during the grace period did not land");
 	/* Still waiting for us: now let go. */
@@ -475,9 +453,9 @@ TEST_F(removal, revocation_releases_irq_triggers)
 	ASSERT_EQ(0, vt_enable_bus_master(self->h.device));
 	ASSERT_EQ(0, vt_set_irqs(self->h.device, VFIO_PCI_MSI_IRQ_INDEX,
 				 VFIO_IRQ_SET_ACTION_TRIGGER, 0, 1, msi));
-	edu_write32(self->bar, EDU_REG_IRQ_RAISE, 1);
+	vt_edu_irq_raise(self->bar);
 	ASSERT_TRUE(eventfd_fired(msi, 2000));
-	edu_write32(self->bar, EDU_REG_IRQ_ACK, ~0u);
+	vt_edu_irq_ack(self->bar);
 	irq = msi_irq(self->dev.bdf);
 	ASSERT_LT(0, irq);
 	ASSERT_TRUE(irq_listed(irq));
@@ -596,15 +574,9 @@ static void *bar_thread(void *arg)
 	}
 	bar_armed = 1;
 	while (!atomic_load(&l->stop)) {
-		bool ok;
+		bool ok = a->n == 0 ? vt_edu_echoes(l->bar, ++v) :
+				      vt_edu_identifies(l->bar);
 
-		if (a->n == 0) {
-			edu_write32(l->bar, EDU_REG_LIVENESS, ++v);
-			ok = edu_read32(l->bar, EDU_REG_LIVENESS) == ~v;
-		} else {
-			ok = (edu_read32(l->bar, EDU_REG_IDENT) & 0xff) ==
-			     EDU_IDENT_LOW_BYTE;
-		}
 		atomic_fetch_add(ok ? &l->bar_reads : &l->bar_bad, 1);
 	}
 	bar_armed = 0;
@@ -622,9 +594,7 @@ static void *other_thread(void *arg)
 	while (!atomic_load(&l->stop)) {
 		memset(l->omem, ++n, 2048);
 		memset(l->omem + 4096, 0, 2048);
-		if (edu_dma(l->obar, OTHER_IOVA, EDU_DMA_BUF, 2048, false) ||
-		    edu_dma(l->obar, EDU_DMA_BUF, OTHER_IOVA + 4096, 2048,
-			    true) ||
+		if (vt_edu_copy(l->obar, OTHER_IOVA, OTHER_IOVA + 4096, 2048) ||
 		    memcmp(l->omem, l->omem + 4096, 2048))
 			atomic_fetch_add(&l->dma_bad, 1);
 		else
@@ -678,15 +648,16 @@ static void wait_until(atomic_long *counter, long above, int ms)
 TEST_F_TIMEOUT(removal, unbind_under_load_leaks_nothing, 120)
 {
 	struct sigaction sa = { .sa_handler = on_bar_sigbus };
-	long pinned = vt_pinned_pages();
-	long locked = locked_kib();
-	int fds = open_fd_count(), i;
 	struct vt_pci_dev other;
+	struct vt_leaks before;
+	int i;
 	struct load *l;
 	long dma_at_revoke;
 
 	if (vt_find_edu(VT_EDU_SHARED, 0, &other))
 		SKIP(return, "no second group");
+	vt_leaks_take(&before);
+	before.fds -= 3;	/* the fixture's three, released at the end */
 	l = calloc(1, sizeof(*l));
 	ASSERT_NE(NULL, l);
 	self->load = l;
@@ -757,9 +728,7 @@ TEST_F_TIMEOUT(removal, unbind_under_load_leaks_nothing, 120)
 
 	/* The revoked file closes; pins, locked memory and fds are back. */
 	release_files(self);
-	ASSERT_EQ(pinned, vt_pinned_pages());
-	ASSERT_EQ(locked, locked_kib());
-	ASSERT_EQ(fds - 3, open_fd_count());	/* the fixture's three */
+	vt_assert_no_leaks(&before, "after the revoked files closed");
 }
 
 /* --- soak --------------------------------------------------------------- */
@@ -848,15 +817,15 @@ TEST_F_TIMEOUT(soak, bind_use_revoke_rebind_rounds, 240)
 {
 	struct vfio_device_info info = { .argsz = sizeof(info) };
 	long refcnt = module_refcnt(self->module);
-	long locked = locked_kib();
-	long pinned = vt_pinned_pages();
-	int fds = open_fd_count(), round;
+	struct vt_leaks before;
+	int round;
 	long start = now_ms(), revoke_ms = 0, worst_ms = 0;
 	int rounds = soak_rounds();
 	char drv[64];
 
 	ASSERT_LT(0, rounds) TH_LOG("VFIO_SOAK_ROUNDS must be 1 to 1000");
 	ASSERT_LE(0, refcnt);
+	vt_leaks_take(&before);
 	for (round = 1; round <= rounds; round++) {
 		long t;
 
@@ -883,15 +852,12 @@ TEST_F_TIMEOUT(soak, bind_use_revoke_rebind_rounds, 240)
 					SOAK_IOVA, 2 * 4096,
 					VFIO_DMA_MAP_FLAG_READ |
 					VFIO_DMA_MAP_FLAG_WRITE));
-		edu_write32(self->bar, EDU_REG_LIVENESS, round);
-		ASSERT_EQ(~(uint32_t)round,
-			  edu_read32(self->bar, EDU_REG_LIVENESS));
+		ASSERT_TRUE(vt_edu_echoes(self->bar, round))
+			TH_LOG("round %d: BAR0 does not reach the device", round);
 		memset(self->mem, round, 2048);
 		memset(self->mem + 4096, 0, 2048);
-		ASSERT_EQ(0, edu_dma(self->bar, SOAK_IOVA, EDU_DMA_BUF, 2048,
-				     false));
-		ASSERT_EQ(0, edu_dma(self->bar, EDU_DMA_BUF, SOAK_IOVA + 4096,
-				     2048, true));
+		ASSERT_EQ(0, vt_edu_copy(self->bar, SOAK_IOVA, SOAK_IOVA + 4096,
+					 2048));
 		ASSERT_EQ(0, memcmp(self->mem, self->mem + 4096, 2048))
 			TH_LOG("round %d: DMA round trip differs", round);
 
@@ -918,9 +884,7 @@ TEST_F_TIMEOUT(soak, bind_use_revoke_rebind_rounds, 240)
 	       rounds, now_ms() - start, revoke_ms / rounds,
 	       worst_ms, SOAK_GRACE_MS);
 	ASSERT_EQ(refcnt, module_refcnt(self->module));
-	ASSERT_EQ(locked, locked_kib());
-	ASSERT_EQ(pinned, vt_pinned_pages());
-	ASSERT_EQ(fds, open_fd_count());
+	vt_assert_no_leaks(&before, "after %d rounds", rounds);
 }
 
 TEST_HARNESS_MAIN

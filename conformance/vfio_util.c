@@ -482,6 +482,67 @@ long vt_locked_kib(void)
 	return kib;
 }
 
+/* Open file descriptors of this process, not counting the one that reads. */
+static int open_fds(void)
+{
+	DIR *dir = opendir("/proc/self/fd");
+	struct dirent *de;
+	int n = 0;
+
+	if (!dir)
+		return -1;
+	while ((de = readdir(dir)))
+		n += de->d_name[0] != '.';
+	closedir(dir);
+	return n - 1;
+}
+
+/**
+ * vt_leaks_take() - snapshot pinned pages, locked memory and open fds
+ */
+void vt_leaks_take(struct vt_leaks *s)
+{
+	s->pinned = vt_pinned_pages();
+	s->locked_kib = vt_locked_kib();
+	s->fds = open_fds();
+}
+
+/* Add "what a -> b" to @msg when @a and @b differ; return @bit then. */
+static unsigned int leak_note(char *msg, size_t len, unsigned int bit,
+			      const char *what, long a, long b)
+{
+	size_t at = msg ? strlen(msg) : 0;
+
+	if (a == b)
+		return 0;
+	if (msg && at + 1 < len)
+		snprintf(msg + at, len - at, "%s%s %ld -> %ld",
+			 at ? ", " : "", what, a, b);
+	return bit;
+}
+
+/**
+ * vt_leaks_compare() - which counts of two snapshots differ
+ * @msg: where to name them, "pinned pages 12 -> 14" (may be NULL)
+ * Return: the VT_LEAK_* bits of the counts that differ, 0 when none.
+ */
+unsigned int vt_leaks_compare(const struct vt_leaks *before,
+			      const struct vt_leaks *after,
+			      char *msg, size_t len)
+{
+	unsigned int diff;
+
+	if (msg && len)
+		msg[0] = '\0';
+	diff = leak_note(msg, len, VT_LEAK_PINNED, "pinned pages",
+			 before->pinned, after->pinned);
+	diff |= leak_note(msg, len, VT_LEAK_LOCKED, "locked KiB",
+			  before->locked_kib, after->locked_kib);
+	diff |= leak_note(msg, len, VT_LEAK_FDS, "open fds",
+			  before->fds, after->fds);
+	return diff;
+}
+
 /**
  * vt_map_dma() - VFIO_IOMMU_MAP_DMA of one user range
  * Return: 0 or -errno.

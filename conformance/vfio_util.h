@@ -100,6 +100,26 @@ bool vt_read_raises_sigbus(volatile void *addr);
 int vt_rebind(const char *bdf, const char *driver);
 long vt_locked_kib(void);
 
+/*
+ * A leak snapshot: what a test must leave as it found it. Take one before,
+ * one after, and compare: vt_leaks_compare() returns the VT_LEAK_* bits of
+ * the counts that differ (0: none) and names them in @msg.
+ */
+struct vt_leaks {
+	long pinned;		/* system-wide FOLL_PIN pages, -1 unknown */
+	long locked_kib;	/* VmLck of this process, -1 unknown */
+	int fds;		/* open file descriptors of this process */
+};
+
+#define VT_LEAK_PINNED	0x1u
+#define VT_LEAK_LOCKED	0x2u
+#define VT_LEAK_FDS	0x4u
+
+void vt_leaks_take(struct vt_leaks *s);
+unsigned int vt_leaks_compare(const struct vt_leaks *before,
+			      const struct vt_leaks *after,
+			      char *msg, size_t len);
+
 int vt_map_dma(int container, void *vaddr, uint64_t iova, uint64_t size,
 	       uint32_t flags);
 int vt_unmap_dma(int container, uint64_t iova, uint64_t size);
@@ -130,6 +150,19 @@ int edu_dma(volatile void *bar, uint64_t src, uint64_t dst, uint32_t count,
 	ASSERT_EQ(-1, ioctl((fd), (req), (arg))); \
 	ASSERT_EQ((err), errno) TH_LOG("%s: want errno %d (%s), got %d (%s)", \
 		#req, (err), strerror(err), errno, strerror(errno)); \
+} while (0)
+
+/*
+ * Assert that nothing leaked since the snapshot @before; on failure the log
+ * says @fmt and which counts moved.
+ */
+#define vt_assert_no_leaks(before, fmt, ...) do { \
+	struct vt_leaks __now; \
+	char __msg[160]; \
+	vt_leaks_take(&__now); \
+	ASSERT_EQ(0u, vt_leaks_compare((before), &__now, __msg, \
+				       sizeof(__msg))) \
+		TH_LOG(fmt ": %s", ##__VA_ARGS__, __msg); \
 } while (0)
 
 #endif /* VFIO_UTIL_H */
