@@ -93,8 +93,14 @@ check: deps
 		check-parallel || rc=$$?; \
 	echo "== the kernel's own VFIO per requirement, lane by lane"; \
 	tools/compare $(addprefix results/,$(filter %-upstream,$(CHECK_LANES))); \
+	lanes="$(addprefix results/,$(CHECK_LANES))"; mkdir -p results; \
+	tools/report $$lanes >results/report.txt || rc=1; \
+	echo "== requirements by execution: a test citing each ran and passed (tools/trace --runs)"; \
+	tools/trace --runs $$lanes || rc=1; \
+	echo "== conformance profiles per lane (tools/profiles)"; \
+	tools/profiles $$lanes || rc=1; \
 	echo "== all lanes"; \
-	tools/report $(addprefix results/,$(CHECK_LANES)) || rc=1; \
+	cat results/report.txt; \
 	[ $$rc = 0 ] || echo "FAIL: make check failed (host checks, the hang check or the benchmark: see above)"; \
 	exit $$rc
 
@@ -129,8 +135,9 @@ check-host: spec all
 	@echo "== host: ABI of uapi/vfio_groups.h against the kernels' <linux/vfio.h>"
 	@tools/abi-check
 	@tools/abi-check --self-test
-	@echo "== host: requirement traceability"
+	@echo "== host: requirement traceability (citations; coverage by execution comes after the lanes)"
 	@tools/trace
+	@tools/profiles --check
 	@echo "== host: reference driver: W=1, sparse and checkpatch --strict on 6.1 and 6.12"
 	@tools/driver-check
 

@@ -64,7 +64,7 @@ TEST_F(container, map_dma_before_set_iommu_is_refused)
 	vt_ioctl_err(EINVAL, self->fd, VFIO_IOMMU_MAP_DMA, &map);
 }
 
-/* SPEC: MODEL-4 SEC-4 */
+/* SPEC: MODEL-4 */
 TEST_F(container, node_is_misc_10_196)
 {
 	struct stat st;

@@ -91,11 +91,11 @@ static const struct call_desc calls[NCALLS] = {
 		{ EBADF, EINVAL, ENODEV, EPERM, EBUSY, ENOMEM } },
 	[C_IOMMU_INFO] = { "IOMMU_GET_INFO", 3, { EBADF, EINVAL, EFAULT } },
 	[C_MAP] = { "MAP_DMA", 12,
-		{ EBADF, EINVAL, EEXIST, ENOSPC, ENOMEM, EFAULT } },
-	[C_UNMAP] = { "UNMAP_DMA", 10, { EBADF, EINVAL, EFAULT } },
+		{ EBADF, EINVAL, EEXIST, ENOSPC, ENOMEM, EFAULT, EOVERFLOW } },
+	[C_UNMAP] = { "UNMAP_DMA", 10, { EBADF, EINVAL, EFAULT, EOVERFLOW } },
 	[C_GROUP_STATUS] = { "GROUP_GET_STATUS", 3, { EBADF, EINVAL, EFAULT } },
 	[C_SET_CONTAINER] = { "SET_CONTAINER", 6,
-		{ EBADF, EPERM, EINVAL, EFAULT, EBUSY } },
+		{ EBADF, EPERM, EINVAL, EBADFD, EFAULT, EBUSY } },
 	[C_UNSET_CONTAINER] = { "UNSET_CONTAINER", 4, { EBADF, EINVAL, EBUSY } },
 	[C_GET_DEVICE_FD] = { "GET_DEVICE_FD", 6,
 		{ EBADF, EINVAL, ENODEV, EFAULT, EPERM, EBUSY } },
@@ -180,13 +180,6 @@ static const struct deviation {
 } deviations[] = {
 	{ C_SET_IRQS, ERANGE, "IRQ-5",
 	  "DATA_EVENTFD | ACTION_TRIGGER with count 0 on a disabled MSI index asks for 0 vectors: ERANGE, not EINVAL" },
-	{ C_SET_CONTAINER, EBADFD, "GROUP-11",
-	  "since 6.2 an fd that is not a container gives EBADFD, not EINVAL (xfail-upstream.txt)" },
-	/* Since 6.18 (upstream 6012379ede6a); seen on 7.3. */
-	{ C_MAP, EOVERFLOW, "DMA-7",
-	  "since 6.18 an iova + size that overflows gives EOVERFLOW, not EINVAL (xfail-upstream.txt)" },
-	{ C_UNMAP, EOVERFLOW, "DMA-7",
-	  "since 6.18 an iova + size that overflows gives EOVERFLOW, not EINVAL" },
 	/* vfio_pci_setup_barmap() requests the BAR without a lock. */
 	{ C_PREAD, EBUSY, "DEV-6",
 	  "two first accesses of a BAR at once: the second finds the BAR region already requested and fails with EBUSY" },

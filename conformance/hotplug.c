@@ -654,7 +654,7 @@ TEST_F_TIMEOUT(hotplug, replugged_device_works_again, 120)
 	ASSERT_TRUE(edu_works(self->bar, self->mem, IOVA_HP, 0x33));
 }
 
-/* SPEC: REMOVE-4 REMOVE-5 REMOVE-6 */
+/* SPEC: REMOVE-12 REMOVE-5 REMOVE-6 */
 TEST_F_TIMEOUT(hotplug, ignoring_user_is_revoked_after_grace, 120)
 {
 	struct vfio_device_info info = { .argsz = sizeof(info) };

@@ -205,7 +205,7 @@ TEST_F(removal, cooperative_user_lets_unbind_complete)
 	ASSERT_FALSE(vt_group_has_node(group));
 }
 
-/* SPEC: REMOVE-4 REMOVE-5 REMOVE-6 REMOVE-8 REMOVE-10 */
+/* SPEC: REMOVE-12 REMOVE-5 REMOVE-6 REMOVE-8 REMOVE-10 */
 TEST_F(removal, ignoring_user_is_revoked_after_grace)
 {
 	struct vfio_device_info info = { .argsz = sizeof(info) };
@@ -230,6 +230,9 @@ TEST_F(removal, ignoring_user_is_revoked_after_grace)
 	vt_ioctl_err(ENODEV, self->h.device, VFIO_DEVICE_GET_INFO, &info);
 	ASSERT_EQ(-1, pread(self->h.device, &word, sizeof(word), 0));
 	ASSERT_EQ(ENODEV, errno);
+	word = 0;
+	ASSERT_EQ(-1, pwrite(self->h.device, &word, sizeof(word), 0));
+	ASSERT_EQ(ENODEV, errno);
 	ASSERT_TRUE(vt_read_raises_sigbus(self->bar));
 	ASSERT_EQ(MAP_FAILED, mmap(NULL, 4096, PROT_READ, MAP_SHARED,
 				   self->h.device, 0));
@@ -241,6 +244,59 @@ TEST_F(removal, ignoring_user_is_revoked_after_grace)
 	release_files(self);
 	vt_assert_no_leaks(&before, "after the revoked files closed");
 	munmap(mem, 16 * 4096);
+}
+
+/*
+ * The grace period is the device's own (set in the setup to GRACE_MS, far
+ * from the module's default): an ignored request is revoked no earlier than
+ * that, counted from the start of the unbind, and not much later.
+ */
+/* SPEC: REMOVE-12 REMOVE-13 REMOVE-15 */
+TEST_F(removal, revocation_waits_out_the_device_grace)
+{
+	long t0 = now_ms(), took;
+
+	self->unbinder = start_unbind(self->dev.bdf, self->driver);
+	ASSERT_LT(0, self->unbinder);
+	ASSERT_TRUE(eventfd_fired(self->req, 5000));
+	ASSERT_TRUE(child_done(self->unbinder, GRACE_MS + BOUND_MS))
+		TH_LOG("unbind still waiting %d ms after the request",
+		       GRACE_MS + BOUND_MS);
+	self->unbinder = 0;
+	took = now_ms() - t0;
+	TH_LOG("unbind done %ld ms after it started (grace %d ms)", took,
+	       GRACE_MS);
+	ASSERT_LE(GRACE_MS, took);
+}
+
+/* The driver of the device has the module parameter of REMOVE-14. */
+/* SPEC: REMOVE-14 */
+TEST_F(removal, grace_default_is_a_module_parameter)
+{
+	char path[PATH_MAX];
+
+	snprintf(path, sizeof(path), "/sys/bus/pci/drivers/%s/module/parameters/grace_ms",
+		 self->driver);
+	ASSERT_EQ(0, access(path, R_OK)) TH_LOG("no %s", path);
+}
+
+/* The per-device knob of REMOVE-15 is there and holds what is written. */
+/* SPEC: REMOVE-15 */
+TEST_F(removal, grace_is_set_per_device_at_run_time)
+{
+	char path[PATH_MAX], buf[16] = "";
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/grace_ms",
+		 self->dev.bdf);
+	ASSERT_EQ(0, access(path, F_OK)) TH_LOG("no %s", path);
+	ASSERT_EQ(0, vt_sysfs_write(path, "1234"));
+	f = fopen(path, "r");
+	ASSERT_NE(NULL, f);
+	EXPECT_NE(NULL, fgets(buf, sizeof(buf), f));
+	fclose(f);
+	EXPECT_STREQ("1234\n", buf);
+	ASSERT_EQ(0, set_grace(self->dev.bdf, GRACE_MS));
 }
 
 /* SPEC: REMOVE-9 */
@@ -812,7 +868,7 @@ FIXTURE_TEARDOWN(soak)
  * implementation that never revokes fails in round 1 at grace + bound, not
  * in every round.
  */
-/* SPEC: REMOVE-4 REMOVE-5 REMOVE-6 REMOVE-10 */
+/* SPEC: REMOVE-12 REMOVE-5 REMOVE-6 REMOVE-10 */
 TEST_F_TIMEOUT(soak, bind_use_revoke_rebind_rounds, 240)
 {
 	struct vfio_device_info info = { .argsz = sizeof(info) };
