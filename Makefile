@@ -11,6 +11,8 @@
 # make check      every test: host-side checks, then the testbed matrix
 # make fuzz       the fuzzer alone in the testbed for DURATION seconds (KERNEL,
 #                 IMPL; FUZZ_OPTS adds fuzzer options, e.g. --seed S --threads T)
+# make mutants    mutation testing: every mutant of tools/mutants/ in the testbed
+#                 (tools/mutate; MUTANTS="a b" for some); report in results/mutants/
 # make deps       install what is missing (needs root for apt-get)
 # make install    the suite for real hardware: PREFIX (/usr/local)/lib/vfio-groups,
 #                 run as PREFIX/bin/vfio-groups-run (DESTDIR for staging)
@@ -76,6 +78,19 @@ check-bench: all bench-build
 		tools/testbed --bench
 
 
+# Mutation testing (tools/mutate): the whole list on demand; make check runs
+# a subset that rotates by the day, every one of which must be killed, and
+# checks that every mutant still applies to the driver's source.
+MUTANTS ?=
+mutants: all debug-kernel
+	@tools/mutate -j $(CHECK_JOBS) $(MUTANTS)
+
+CHECK_MUTANTS ?= 3
+check-mutants: all debug-kernel
+	@echo "== mutants: each still applies; today's $(CHECK_MUTANTS) must be killed"
+	@tools/mutate --apply-only
+	@tools/mutate -j 1 --subset $(CHECK_MUTANTS)
+
 DURATION ?= 60
 fuzz: all
 	@FUZZ_ARGS="--ops 1000000000 --duration $(DURATION) $(FUZZ_OPTS)" \
@@ -107,7 +122,7 @@ check: deps
 check-parallel: $(if $(filter 6.1-debug-%,$(CHECK_LANES)),debug-kernel) \
 	check-host check-testbed-hang check-lanes
 
-check-lanes: $(addprefix lane-,$(CHECK_LANES)) check-bench
+check-lanes: $(addprefix lane-,$(CHECK_LANES)) check-bench check-mutants
 
 $(addprefix lane-,$(filter 6.1-debug-%,$(CHECK_LANES))): debug-kernel
 
@@ -191,5 +206,6 @@ distclean: clean
 
 .PHONY: all deps conformance-build conformance fuzz check check-host spec install \
 	check-testbed-hang check-bench check-lanes check-parallel debug-kernel \
+	mutants check-mutants \
 	bench bench-build \
 	clean distclean
