@@ -93,7 +93,7 @@ FIXTURE_SETUP(dma)
 	self->h.container = self->h.group = self->h.device = -1;
 	self->src = self->dst = MAP_FAILED;
 	ASSERT_NE(NULL, ops);
-	if (vt_engine_find(ops, variant->kind, variant->nth, &self->dev))
+	if (vt_engine_select(ops, variant->kind, variant->nth, &self->dev))
 		vt_skip_setup("no %s device%s (#%d) for the %s DMA engine",
 			      ops->name, vt_dev_kind_name(variant->kind),
 			      variant->nth, ops->name);

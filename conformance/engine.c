@@ -18,7 +18,7 @@ static const struct vt_engine_ops *const vt_engines[] = {
 #define N_ENGINES (sizeof(vt_engines) / sizeof(vt_engines[0]))
 
 /**
- * vt_engine_by_name() - an engine by its name ("edu", "igb")
+ * vt_engine_by_name() - an engine by its name ("edu", "igb", "nvme")
  * Return: the engine, or NULL.
  */
 const struct vt_engine_ops *vt_engine_by_name(const char *name)
@@ -31,39 +31,71 @@ const struct vt_engine_ops *vt_engine_by_name(const char *name)
 	return NULL;
 }
 
+static bool ops_match(const struct vt_engine_ops *ops,
+		      const struct vt_pci_dev *dev)
+{
+	if (ops->class_mask)
+		return (dev->class_code & ops->class_mask) == ops->class_code;
+	return ops->vendor == dev->vendor && ops->device == dev->device;
+}
+
 /**
- * vt_engine_for() - the engine that drives one vendor:device
+ * vt_engine_for() - the engine that drives @dev
  * Return: the engine, or NULL when none matches.
  */
-const struct vt_engine_ops *vt_engine_for(unsigned int vendor,
-					  unsigned int device)
+const struct vt_engine_ops *vt_engine_for(const struct vt_pci_dev *dev)
 {
 	size_t i;
 
 	for (i = 0; i < N_ENGINES; i++)
-		if (vt_engines[i]->vendor == vendor &&
-		    vt_engines[i]->device == device)
+		if (ops_match(vt_engines[i], dev))
 			return vt_engines[i];
 	return NULL;
 }
 
-/**
- * vt_engine_find() - the @nth device of one kind that @ops drives
- * Return: 0 and fills @out, or -ENODEV.
- */
-int vt_engine_find(const struct vt_engine_ops *ops, enum vt_dev_kind kind,
-		   int nth, struct vt_pci_dev *out)
+/* vt_select() filters: "some engine drives it", "this engine drives it". */
+static const struct vt_engine_ops *select_ops;
+
+static bool has_engine(const struct vt_pci_dev *dev)
 {
-	return vt_find_dev(ops->vendor, ops->device, kind, nth, out);
+	const struct vt_engine_ops *ops = vt_engine_for(dev);
+
+	return ops && (!select_ops || ops == select_ops);
 }
 
 /**
- * vt_dev_kind_name() - " alone in its group" and the like, for skip reasons
+ * vt_engine_select() - the @nth selected device of @kind that @ops drives
+ * @ops: an engine, or NULL for a device any engine drives
+ * Return: 0 and fills @out, or -ENODEV.
  */
-const char *vt_dev_kind_name(enum vt_dev_kind kind)
+int vt_engine_select(const struct vt_engine_ops *ops, enum vt_dev_kind kind,
+		     int nth, struct vt_pci_dev *out)
 {
-	return kind == VT_DEV_ALONE ? " alone in its group" :
-	       kind == VT_DEV_SHARED ? " sharing its group" : "";
+	int ret;
+
+	select_ops = ops;
+	ret = vt_select(kind, nth, has_engine, out);
+	select_ops = NULL;
+	return ret;
+}
+
+/**
+ * vt_engine_alive() - the engine's harmless register round trip on @device
+ * Maps the register BAR for the time of the check; needs no vt_engine_open().
+ * Return: 0 when the device answers, -EIO when it does not, -errno when the
+ * BAR cannot be mapped.
+ */
+int vt_engine_alive(const struct vt_engine_ops *ops, int device)
+{
+	size_t size;
+	void *regs = vt_mmap_bar(device, ops->bar, &size);
+	int ret;
+
+	if (regs == MAP_FAILED)
+		return -errno;
+	ret = ops->alive(regs, size);
+	munmap(regs, size);
+	return ret;
 }
 
 static int bus_master(int device, bool on)

@@ -6,10 +6,13 @@
  * them to IOVA B" or "the device raises interrupt vector V" and then looks
  * at user memory and eventfds; the engine of the device under test turns
  * that into register writes. An engine is a table of operations matched by
- * PCI vendor:device ID. To test other hardware, write engine_<name>.c with
- * one struct vt_engine_ops, add it to vt_engines[] in engine.c and its
- * source file to the Makefile; tests that need an engine skip with a
- * reason when no device in the machine matches one.
+ * PCI vendor:device ID or by class code. To test other hardware, write
+ * engine_<name>.c with one struct vt_engine_ops, add it to vt_engines[] in
+ * engine.c and its source file to the Makefile. Engines are the only place
+ * that knows a device model: tests take their device from the user's list
+ * (vt_select(), vt_engine_select()) and drive it through these operations;
+ * a test that needs an engine skips with a reason when no selected device
+ * has one.
  *
  * Engines here: QEMU's edu (engine_edu.c) and QEMU's igb, an Intel 82576
  * (engine_igb.c).
@@ -33,12 +36,30 @@ struct vt_engine;
 
 struct vt_engine_ops {
 	const char *name;
+	/* Which functions it drives: this vendor:device, or (class_mask
+	 * non-zero) every function whose class code & class_mask ==
+	 * class_code, e.g. NVMe 0x010802 / 0xffffff. */
 	unsigned int vendor, device;
+	unsigned int class_code, class_mask;
 	unsigned int bar;		/* the register BAR */
 	unsigned int dma_bits;		/* widest IOVA the device can emit */
 	size_t max_len;			/* largest copy */
 	/* VT_IRQ_BIT(VFIO_PCI_*_IRQ_INDEX) of the indexes irq_raise serves */
 	unsigned int irq_indexes;
+	/*
+	 * A register of the register BAR that reads the same stable value
+	 * every time, not all-ones (an ID or version register): tests compare
+	 * its read through mmap, through pread and after a reset.
+	 */
+	unsigned int ident_reg;
+	/*
+	 * A harmless register round trip through the mapped register BAR @regs
+	 * (@size bytes): no DMA, no interrupt, nothing the device keeps. Needs
+	 * no init; may run on a device another engine instance uses.
+	 * Return: 0 when the device answers as a live device of its kind,
+	 * -EIO when it does not (all-ones after removal, a wrong value).
+	 */
+	int (*alive)(volatile void *regs, size_t size);
 	/*
 	 * Device-specific setup after bus mastering is on and the register
 	 * BAR is mapped. May map memory of its own at e->iova.
@@ -74,11 +95,10 @@ struct vt_engine {
 extern const struct vt_engine_ops vt_engine_edu, vt_engine_igb;
 
 const struct vt_engine_ops *vt_engine_by_name(const char *name);
-const struct vt_engine_ops *vt_engine_for(unsigned int vendor,
-					  unsigned int device);
-int vt_engine_find(const struct vt_engine_ops *ops, enum vt_dev_kind kind,
-		   int nth, struct vt_pci_dev *out);
-const char *vt_dev_kind_name(enum vt_dev_kind kind);
+const struct vt_engine_ops *vt_engine_for(const struct vt_pci_dev *dev);
+int vt_engine_select(const struct vt_engine_ops *ops, enum vt_dev_kind kind,
+		     int nth, struct vt_pci_dev *out);
+int vt_engine_alive(const struct vt_engine_ops *ops, int device);
 int vt_engine_open(struct vt_engine *e, const struct vt_engine_ops *ops,
 		   int device, int container, uint64_t iova);
 void vt_engine_close(struct vt_engine *e);

@@ -60,6 +60,18 @@ void vt_edu_irq_ack(volatile void *bar)
 	edu_write32(bar, EDU_REG_IRQ_ACK, ~0u);
 }
 
+/* The identification register's low byte, and the liveness register's
+ * inverse of a value that changes from call to call. */
+static int edu_alive(volatile void *regs, size_t size)
+{
+	static uint32_t seed = 0x5a5a0000;
+
+	if (size < 0x100 || !vt_edu_identifies(regs) ||
+	    !vt_edu_echoes(regs, ++seed))
+		return -EIO;
+	return 0;
+}
+
 static int edu_copy(struct vt_engine *e, uint64_t src, uint64_t dst,
 		    size_t len)
 {
@@ -94,6 +106,8 @@ const struct vt_engine_ops vt_engine_edu = {
 	.max_len = EDU_DMA_BUF_SIZE / 2,
 	.irq_indexes = VT_IRQ_BIT(VFIO_PCI_INTX_IRQ_INDEX) |
 		       VT_IRQ_BIT(VFIO_PCI_MSI_IRQ_INDEX),
+	.ident_reg = EDU_REG_IDENT,
+	.alive = edu_alive,
 	.copy = edu_copy,
 	.irq_raise = edu_irq_raise,
 	.irq_ack = edu_irq_ack,

@@ -332,6 +332,19 @@ static void igb_irq_ack(struct vt_engine *e, unsigned int index)
 		vt_reg_write(e, IGB_ICR, ~0u);
 }
 
+/* Read-only: STATUS and CTRL of a present 82576 are not all-ones, and its
+ * BAR0 is the 128 KiB register space. */
+static int igb_alive(volatile void *regs, size_t size)
+{
+	volatile char *r = regs;
+
+	if (size < 0x20000 ||
+	    *(volatile uint32_t *)(r + IGB_STATUS) == ~0u ||
+	    *(volatile uint32_t *)(r + IGB_CTRL) == ~0u)
+		return -EIO;
+	return 0;
+}
+
 static void igb_fini(struct vt_engine *e)
 {
 	struct igb *g = e->priv;
@@ -358,6 +371,8 @@ const struct vt_engine_ops vt_engine_igb = {
 	.irq_indexes = VT_IRQ_BIT(VFIO_PCI_INTX_IRQ_INDEX) |
 		       VT_IRQ_BIT(VFIO_PCI_MSI_IRQ_INDEX) |
 		       VT_IRQ_BIT(VFIO_PCI_MSIX_IRQ_INDEX),
+	.ident_reg = IGB_STATUS,
+	.alive = igb_alive,
 	.init = igb_init,
 	.copy = igb_copy,
 	.irq_raise = igb_irq_raise,

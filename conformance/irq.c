@@ -55,7 +55,7 @@ FIXTURE_SETUP(irq)
 	self->h.container = self->h.group = self->h.device = -1;
 	self->efd = -1;
 	ASSERT_NE(NULL, ops);
-	if (vt_engine_find(ops, variant->kind, 0, &self->dev))
+	if (vt_engine_select(ops, variant->kind, 0, &self->dev))
 		vt_skip_setup("no %s device%s for the %s DMA engine", ops->name,
 			      vt_dev_kind_name(variant->kind), ops->name);
 	ret = vt_open_device(&self->dev, &self->h);

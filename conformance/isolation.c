@@ -65,10 +65,10 @@ FIXTURE_SETUP(isolation)
 	self->a.ops = vt_engine_by_name(variant->engine_a);
 	self->b.ops = &vt_engine_edu;
 	ASSERT_NE(NULL, self->a.ops);
-	if (vt_engine_find(self->a.ops, VT_DEV_ALONE, 0, &self->a.dev))
+	if (vt_engine_select(self->a.ops, VT_DEV_ALONE, 0, &self->a.dev))
 		vt_skip_setup("no %s device alone in its group for the %s engine",
 			      self->a.ops->name, self->a.ops->name);
-	if (vt_engine_find(self->b.ops, VT_DEV_SHARED, 0, &self->b.dev))
+	if (vt_engine_select(self->b.ops, VT_DEV_SHARED, 0, &self->b.dev))
 		vt_skip_setup("no edu sharing its group");
 	self->a.eng_iova = VT_ENGINE_IOVA;
 	self->b.eng_iova = VT_ENGINE_IOVA + VT_ENGINE_IOVA_SIZE;

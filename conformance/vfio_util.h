@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * Helpers shared by the VFIO group/container conformance tests: finding the
- * test devices in sysfs, opening the three kinds of fd, and driving QEMU's
- * "edu" device (identification, liveness and DMA registers).
+ * test devices (vt_select(): from the user's list only), opening the three
+ * kinds of fd, config space, BARs and DMA mappings. Nothing here knows a
+ * device model: that is the engines' business (engine.h).
  */
 #ifndef VFIO_UTIL_H
 #define VFIO_UTIL_H
@@ -37,35 +38,62 @@
 #define PCI_COMMAND_OFFSET	0x04
 #define PCI_COMMAND_MASTER_BIT	0x4
 
-/* What a test needs of a device: where it is and which group holds it. */
+/* One PCI function: where it is, what it is and which group holds it. */
 struct vt_pci_dev {
 	char bdf[32];		/* e.g. "0000:01:00.0" */
 	unsigned int vendor;
 	unsigned int device;
+	unsigned int class_code;	/* 24 bits: class, subclass, prog-if */
 	int group;		/* IOMMU group number, -1 if none */
 };
 
-/* Which edu a test wants. */
-enum vt_edu_kind {
-	VT_EDU_ALONE,		/* the only device of its IOMMU group */
-	VT_EDU_SHARED,		/* shares its group with another edu */
-};
-
-/* Where a device sits, for any vendor:device (engine.h). */
+/*
+ * What a test needs of where its device sits. "Endpoint" is a function the
+ * kernel's VFIO counts in a group's viability: bridges and ports are not.
+ */
 enum vt_dev_kind {
-	VT_DEV_ANY,
-	VT_DEV_ALONE,		/* the only device of its IOMMU group */
-	VT_DEV_SHARED,		/* its group holds another device of its ID */
+	VT_DEV_ANY,		/* any selected endpoint with an IOMMU group */
+	VT_DEV_ALONE,		/* the only endpoint of its IOMMU group */
+	VT_DEV_SHARED,		/* its group holds another selected endpoint */
 };
 
+/*
+ * The devices under test come from one place: vt_selected() (the user's
+ * list in VFIO_GROUPS_DEVICES). Nothing else picks a device.
+ */
+int vt_selected(struct vt_pci_dev *out, int max);
+int vt_select(enum vt_dev_kind kind, int nth,
+	      bool (*match)(const struct vt_pci_dev *dev),
+	      struct vt_pci_dev *out);
+int vt_select_peer(const struct vt_pci_dev *dev, int nth,
+		   struct vt_pci_dev *out);
+int vt_select_other_group(int group, enum vt_dev_kind kind,
+			  bool (*match)(const struct vt_pci_dev *dev),
+			  struct vt_pci_dev *out);
+const char *vt_dev_kind_name(enum vt_dev_kind kind);
+int vt_pci_dev_read(const char *bdf, struct vt_pci_dev *out);
+bool vt_is_endpoint(const char *bdf);
+int vt_group_endpoints(int group, struct vt_pci_dev *out, int max);
+int vt_group_device_count(int group);
+bool vt_group_has_node(int group);
+uint64_t vt_bar_size(const char *bdf, unsigned int index, bool *is_mem);
+int vt_first_mem_bar(const char *bdf);
+
+/* Selection by PCI ID: the tests not yet converted (issue 19). */
+enum vt_edu_kind {
+	VT_EDU_ALONE,
+	VT_EDU_SHARED,
+};
 int vt_find_pci(unsigned int vendor, unsigned int device,
 		struct vt_pci_dev *out, int max);
 int vt_find_dev(unsigned int vendor, unsigned int device,
 		enum vt_dev_kind kind, int nth, struct vt_pci_dev *out);
 int vt_find_edu(enum vt_edu_kind kind, int nth, struct vt_pci_dev *out);
-int vt_group_device_count(int group);
-bool vt_group_has_node(int group);
 const char *vt_edu_kind_name(enum vt_edu_kind kind);
+uint32_t edu_read32(volatile void *bar, unsigned int reg);
+void edu_write32(volatile void *bar, unsigned int reg, uint32_t val);
+int edu_dma(volatile void *bar, uint64_t src, uint64_t dst, uint32_t count,
+	    bool to_ram);
 
 /* The fds of one device in use: container, group and device. */
 struct vt_handles {
@@ -123,11 +151,6 @@ unsigned int vt_leaks_compare(const struct vt_leaks *before,
 int vt_map_dma(int container, void *vaddr, uint64_t iova, uint64_t size,
 	       uint32_t flags);
 int vt_unmap_dma(int container, uint64_t iova, uint64_t size);
-
-uint32_t edu_read32(volatile void *bar, unsigned int reg);
-void edu_write32(volatile void *bar, unsigned int reg, uint32_t val);
-int edu_dma(volatile void *bar, uint64_t src, uint64_t dst, uint32_t count,
-	    bool to_ram);
 
 /*
  * Skip from a FIXTURE_SETUP so that the test body does not run: the
