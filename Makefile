@@ -1,6 +1,9 @@
 # SPDX-License-Identifier: GPL-2.0
 #
-# make            build the conformance suite (and fetch what it needs)
+# make            build the conformance suite: needs a C compiler, libc6-dev,
+#                 linux-libc-dev and the kselftest harness (KSRC=<kernel
+#                 source tree>, KSFT_DIR=<dir>, or Debian's linux-source-6.1);
+#                 no apt, no make deps
 # make conformance  run the suite in the testbed: KERNEL=6.1|6.12|7.3|6.1-debug|
 #                 6.12-debug IOMMU=intel|amd|virtio IMPL=reference|upstream
 #                 (KERNEL_IMAGE and KERNEL_MODULES point it at any other kernel;
@@ -13,9 +16,16 @@
 #                 IMPL; FUZZ_OPTS adds fuzzer options, e.g. --seed S --threads T)
 # make mutants    mutation testing: every mutant of tools/mutants/ in the testbed
 #                 (tools/mutate; MUTANTS="a b" for some); report in results/mutants/
-# make deps       install what is missing (needs root for apt-get)
+# make check-kselftest  conformance/ as a kselftest: built in the kernel's
+#                 selftests tree, installed by kselftest_install.sh, run by
+#                 run_kselftest.sh in a testbed guest
+# make deps       install what the testbed, make check and make spec need
+#                 (Debian bookworm, root, apt-get); make deps-remove-source
+#                 removes the apt source it added
 # make install    the suite for real hardware: PREFIX (/usr/local)/lib/vfio-groups,
-#                 run as PREFIX/bin/vfio-groups-run (DESTDIR for staging)
+#                 run as PREFIX/bin/vfio-groups-run, man pages in
+#                 PREFIX/share/man (DESTDIR for staging); no apt
+# make uninstall  removes what make install put under PREFIX
 
 KERNEL ?= 6.1
 IOMMU ?= intel
@@ -34,9 +44,16 @@ CHECK_LANES ?= 6.1-debug-intel-upstream 6.1-debug-intel-reference \
 # cores: the debug kernel's job spends its first minute unpacking the source.
 CHECK_JOBS ?= 3
 
-KSFT_DIR := $(CURDIR)/.cache/kselftest
+# The kselftest harness (kselftest_harness.h, kselftest.h): from KSFT_DIR, or
+# a kernel source tree's tools/testing/selftests (KSRC), or extracted from
+# Debian's linux-source-6.1 into .cache (tools/kselftest-fetch).
+KSFT_CACHE := $(CURDIR)/.cache/kselftest
+ifneq ($(KSRC),)
+KSFT_DIR ?= $(KSRC)/tools/testing/selftests
+endif
+KSFT_DIR ?= $(KSFT_CACHE)
 
-all: deps conformance-build
+all: conformance-build
 
 # .cache is a link to VFIO_GROUPS_CACHE (/var/cache/vfio-groups), shared by
 # every clone on the machine (tools/cache-link).
@@ -44,10 +61,17 @@ deps:
 	@tools/cache-link >/dev/null
 	@tools/deps
 
-$(KSFT_DIR)/.extracted: | deps
-	@tools/kselftest-fetch >/dev/null
+harness:
+	@if [ -f "$(KSFT_DIR)/kselftest_harness.h" ]; then :; \
+	elif [ "$(KSFT_DIR)" = "$(KSFT_CACHE)" ] && [ -f /usr/src/linux-source-6.1.tar.xz ]; then \
+		tools/cache-link >/dev/null && tools/kselftest-fetch >/dev/null; \
+	else \
+		echo "make: no kselftest_harness.h in $(KSFT_DIR)" >&2; \
+		echo "make: give a kernel source tree (KSRC=/path/to/linux) or the harness's directory (KSFT_DIR=...); on Debian: apt-get install linux-source-6.1, or make deps" >&2; \
+		exit 1; \
+	fi
 
-conformance-build: $(KSFT_DIR)/.extracted build/examples/vfio-example
+conformance-build: harness build/examples/vfio-example
 	@$(MAKE) -s -C conformance KSFT_DIR=$(KSFT_DIR)
 
 # The spec's worked example: the testbed runs it, so it cannot rot.
@@ -56,7 +80,9 @@ build/examples/vfio-example: spec/example/vfio-example.c uapi/vfio_groups.h
 	@mkdir -p $(@D)
 	$(CC) -Wall -Wextra -Werror -O2 -static -Iuapi -o $@ $<
 
-conformance: all
+# The testbed's targets need make deps (QEMU, busybox, kernels); the suite's
+# build alone does not.
+conformance: deps all
 	@tools/testbed
 
 # The benchmark (bench/): static, like the suite, for the busybox guest.
@@ -68,11 +94,11 @@ build/bench/vfio-bench: bench/vfio-bench.c conformance/vfio_util.c conformance/v
 
 bench-build: build/bench/vfio-bench
 
-bench: all bench-build
+bench: deps all bench-build
 	@TIMEOUT=$${TIMEOUT:-1800} tools/testbed --bench
 
 # The benchmark once, small, so that it cannot rot: fails only if it does not run.
-check-bench: all bench-build
+check-bench: deps all bench-build
 	@echo "== testbed: the benchmark runs (short, no assertion on times)"
 	@BENCH_ARGS=--short TIMEOUT=$${TIMEOUT:-600} RESULTS=results/bench-short \
 		tools/testbed --bench
@@ -92,7 +118,7 @@ check-mutants: all debug-kernel
 	@tools/mutate -j 1 --subset $(CHECK_MUTANTS)
 
 DURATION ?= 60
-fuzz: all
+fuzz: deps all
 	@FUZZ_ARGS="--ops 1000000000 --duration $(DURATION) $(FUZZ_OPTS)" \
 		TESTS=fuzz TEST_TIMEOUT=$$(($(DURATION) + 300)) \
 		CMDLINE_EXTRA="loglevel=7 softlockup_panic=1" \
@@ -120,7 +146,7 @@ check: deps
 	exit $$rc
 
 check-parallel: $(if $(filter 6.1-debug-%,$(CHECK_LANES)),debug-kernel) \
-	check-host check-testbed-hang check-lanes
+	check-host check-testbed-hang check-kselftest check-lanes
 
 check-lanes: $(addprefix lane-,$(CHECK_LANES)) check-bench check-mutants
 
@@ -128,7 +154,7 @@ $(addprefix lane-,$(filter 6.1-debug-%,$(CHECK_LANES))): debug-kernel
 
 # lane-KERNEL-IOMMU-IMPL[-q10]: one lane; a failed lane is reported by
 # tools/report at the end, so the others still run.
-lane-%: all
+lane-%: deps all
 	@lane=$*; qemu=; \
 	case $$lane in *-q10) lane=$${lane%-q10}; qemu=$$(tools/qemu-fetch) || exit 1 ;; esac; \
 	m=$${lane##*-}; rest=$${lane%-*}; i=$${rest##*-}; k=$${rest%-*}; \
@@ -167,7 +193,7 @@ debug-kernel: deps
 # A guest that hangs must be killed at the bound and reported, not hang CI.
 # The bound leaves room for a boot on a host busy with the other checks.
 HANG_TIMEOUT := 45
-check-testbed-hang: all
+check-testbed-hang: deps all
 	@echo "== testbed: a hung guest is killed and reported"
 	@if IMPL=upstream TIMEOUT=$(HANG_TIMEOUT) RESULTS=results/selftest-hang tools/testbed --hang \
 			>/dev/null 2>&1; then \
@@ -185,9 +211,43 @@ check-testbed-hang: all
 		{ echo "FAIL: tools/guest-where did not name where the hung guest idles"; exit 1; }
 	@echo "ok: killed at the $(HANG_TIMEOUT)s bound, sampled (results/selftest-hang/hang.txt) and reported as a failed run"
 
+# conformance/ as a kselftest, the way a kernel CI uses it: copied into the
+# selftests part of Debian's linux-source-6.1 (build/kselftest/linux, the
+# kernel's files from .cache, never committed), built there statically for
+# the busybox guest, installed by the kernel's kselftest_install.sh, and run
+# by its run_kselftest.sh in a guest (tools/guest/run-check): the wrapper
+# must bind the edu named in VFIO_GROUPS_DEVICES, run, and restore it.
+KSFT_TREE = build/kselftest/linux/tools/testing/selftests
+check-kselftest: deps all
+	@echo "== kselftest: conformance/ built in the kernel's selftests tree, kselftest_install.sh, run_kselftest.sh in a guest"
+	@rm -rf build/kselftest && mkdir -p build/kselftest/install
+	@cp -r "$$(tools/kselftest-fetch --tree)" build/kselftest/linux
+	@mkdir $(KSFT_TREE)/vfio_groups && cp conformance/* $(KSFT_TREE)/vfio_groups/
+	@env -u MAKELEVEL -u MAKEFLAGS -u MFLAGS $(MAKE) -s -C $(KSFT_TREE) \
+		TARGETS=vfio_groups USERLDFLAGS=-static >build/kselftest/build.log 2>&1 || \
+		{ cat build/kselftest/build.log; echo "FAIL: the suite does not build in the selftests tree"; exit 1; }
+	@# kselftest_install.sh runs "make install" over every TARGETS; a command-line
+	@# TARGETS reaches that make through MAKEFLAGS.
+	@cd $(KSFT_TREE) && env -u MAKELEVEL -u MFLAGS MAKEFLAGS="-- TARGETS=vfio_groups" \
+		./kselftest_install.sh $(CURDIR)/build/kselftest/install >$(CURDIR)/build/kselftest/install.log 2>&1 || \
+		{ cat $(CURDIR)/build/kselftest/install.log; echo "FAIL: kselftest_install.sh"; exit 1; }
+	@grep -qx 'vfio_groups:bind_and_run.sh' build/kselftest/install/kselftest-list.txt || \
+		{ echo "FAIL: the install lists no vfio_groups:bind_and_run.sh"; exit 1; }
+	@KERNEL=6.1 IOMMU=intel IMPL=upstream SMP=1 QEMU_CLIENT=0 TESTS="binding container dma group" \
+		KSELFTEST=$(CURDIR)/build/kselftest/install RESULTS=results/kselftest \
+		tools/testbed | tail -n 1; \
+	tail -n 1 results/kselftest/summary.txt 2>/dev/null | grep -q ', 0 failed' || \
+		{ echo "FAIL: the kselftest lane (results/kselftest)"; exit 1; }
+	@grep -q '^    ok 3 run.kselftest_binds_runs_and_restores$$' results/kselftest/ktap.txt || \
+		{ echo "FAIL: run_kselftest.sh did not bind, run and restore (results/kselftest/ktap.txt)"; exit 1; }
+	@echo "ok: run_kselftest.sh ran vfio_groups:bind_and_run.sh in the guest; it bound the edu, ran binding and container, restored it"
+
 PREFIX ?= /usr/local
 LIBDIR_VG = $(DESTDIR)$(PREFIX)/lib/vfio-groups
+MANDIR_VG = $(DESTDIR)$(PREFIX)/share/man
 
+# The man pages come from make spec (pandoc, man): install builds them when
+# those are there and skips them, saying so, when not.
 install: conformance-build
 	install -d $(LIBDIR_VG)/tests $(DESTDIR)$(PREFIX)/bin
 	install -m 755 build/conformance/* $(LIBDIR_VG)/tests/
@@ -195,6 +255,26 @@ install: conformance-build
 	install -m 644 conformance/xfail-upstream.txt $(LIBDIR_VG)/
 	tools/trace --map $(LIBDIR_VG)/requirements.tsv >/dev/null
 	ln -sf ../lib/vfio-groups/run $(DESTDIR)$(PREFIX)/bin/vfio-groups-run
+	@set -- build/spec/man/*.[1-8]; \
+	if [ ! -f "$$1" ] && command -v pandoc >/dev/null && command -v man >/dev/null; then \
+		tools/spec-build >/dev/null || exit 1; set -- build/spec/man/*.[1-8]; fi; \
+	if [ ! -f "$$1" ]; then \
+		echo "install: man pages skipped: building them needs pandoc and man (make spec)"; \
+	else for m in "$$@"; do \
+		s=$${m##*.}; install -d $(MANDIR_VG)/man$$s || exit 1; \
+		echo "install -m 644 $$m $(MANDIR_VG)/man$$s/"; \
+		install -m 644 "$$m" $(MANDIR_VG)/man$$s/ || exit 1; done; fi
+
+# What install put there: the suite's directory, the command, and the man
+# pages spec/man/pages names.
+uninstall:
+	rm -rf $(LIBDIR_VG)
+	rm -f $(DESTDIR)$(PREFIX)/bin/vfio-groups-run
+	@while read -r page section _; do \
+		case "$$page" in ""|\#*) continue ;; esac; \
+		f=$(MANDIR_VG)/man$$section/$$page.$$section; \
+		[ ! -e "$$f" ] || { echo "rm -f $$f"; rm -f "$$f"; }; \
+	done <spec/man/pages
 
 clean:
 	rm -rf build results
@@ -204,7 +284,12 @@ clean:
 distclean: clean
 	rm -rf .cache
 
+# The apt source tools/deps added (bookworm-backports); packages stay.
+deps-remove-source:
+	@tools/deps --remove-source
+
 .PHONY: all deps conformance-build conformance fuzz check check-host spec install \
+	uninstall harness check-kselftest deps-remove-source \
 	check-testbed-hang check-bench check-lanes check-parallel debug-kernel \
 	mutants check-mutants \
 	bench bench-build \
