@@ -217,7 +217,7 @@ static void group_in_use(struct __test_metadata *_metadata, struct pair *p)
 	vt_ioctl_ok(p->container, VFIO_SET_IOMMU, VFIO_TYPE1v2_IOMMU);
 }
 
-/* SPEC: BIND-1 GROUP-20 */
+/* SPEC: BIND-10 GROUP-20 */
 TEST_F(sibling, unbound_device_is_not_handed_out)
 {
 	int device;
@@ -232,7 +232,7 @@ TEST_F(sibling, unbound_device_is_not_handed_out)
 	close(device);
 }
 
-/* SPEC: BIND-1 */
+/* SPEC: BIND-9 */
 TEST_F(sibling, driver_override_binds_the_implementation)
 {
 	place_sibling(&self->p, NULL);

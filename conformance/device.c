@@ -127,7 +127,7 @@ TEST_F(edu, irq_info_index_out_of_range_is_refused)
 	vt_ioctl_err(EINVAL, self->h.device, VFIO_DEVICE_GET_IRQ_INFO, &info);
 }
 
-/* SPEC: DEV-3 COMPAT-1 */
+/* SPEC: DEV-3 COMPAT-9 */
 TEST_F(edu, info_short_argsz_is_refused)
 {
 	struct vfio_device_info info = { .argsz = 8 };
@@ -208,7 +208,7 @@ TEST_F(edu, pread_outside_every_region_is_refused)
 	ASSERT_EQ(EINVAL, errno);
 }
 
-/* SPEC: DEV-2 DEV-11 DEV-12 */
+/* SPEC: DEV-2 DEV-13 DEV-14 DEV-12 */
 TEST_F(edu, reset_works_exactly_when_flagged)
 {
 	struct vfio_device_info info = { .argsz = sizeof(info) };
@@ -293,7 +293,7 @@ TEST_F(edu, msi_address_is_virtual)
 	ASSERT_NE(val, real);
 }
 
-/* SPEC: SEC-5 MODEL-9 */
+/* SPEC: SEC-5 MODEL-10 */
 TEST_F(edu, next_user_finds_dma_and_msi_off)
 {
 	unsigned int msi = find_cap(self->h.device, 0x05);

@@ -594,7 +594,7 @@ static const char *same_set_irqs(struct fctx *c)
 		"cannot disable INTx" : NULL;
 }
 
-/* A device without reset fails RESET with EINVAL (DEV-11): -ENOTSUP. */
+/* A device without reset fails RESET with EINVAL (DEV-14): -ENOTSUP. */
 static int init_reset(struct fctx *c)
 {
 	struct vfio_device_info info = { .argsz = sizeof(info) };
@@ -1054,7 +1054,7 @@ TEST_F_TIMEOUT(fault, SET_IRQS, FAULT_TIMEOUT)
 	run(_metadata, &self->c, &op);
 }
 
-/* SPEC: RES-1 RES-2 DEV-11 DEV-12 */
+/* SPEC: RES-1 RES-2 DEV-13 DEV-12 */
 TEST_F_TIMEOUT(fault, RESET, FAULT_TIMEOUT)
 {
 	static const struct fop op = {

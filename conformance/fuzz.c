@@ -17,7 +17,7 @@
  *   longer is a hang, printed with its thread, number, arguments and the
  *   seed; the program exits 3.
  * - Every errno is checked against the errors that the specification allows
- *   for that call (the spec's error tables, COMPAT-1, COMPAT-3, COMPAT-6); an
+ *   for that call (the spec's error tables, COMPAT-9, COMPAT-3, COMPAT-6); an
  *   unexpected one is printed with the call, its arguments and the seed, and
  *   fails the run.
  * - The fuzzing runs in a child process. After its threads end it closes
@@ -76,7 +76,7 @@ struct call_desc {
 
 /*
  * EBADF: the slot's fd was closed (every fd call). EFAULT: a bad pointer
- * (COMPAT-6). EINVAL: argsz or flags (COMPAT-1, COMPAT-3). The rest from
+ * (COMPAT-6). EINVAL: argsz or flags (COMPAT-9, COMPAT-3). The rest from
  * each call's error table.
  */
 static const struct call_desc calls[NCALLS] = {

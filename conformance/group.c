@@ -147,7 +147,7 @@ TEST_F(group, reopen_after_close_succeeds)
 	self->group = fd;
 }
 
-/* SPEC: GROUP-6 COMPAT-1 */
+/* SPEC: GROUP-6 COMPAT-9 */
 TEST_F(group, status_short_argsz_is_refused)
 {
 	struct vfio_group_status status = { .argsz = 4 };

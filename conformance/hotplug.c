@@ -613,7 +613,7 @@ TEST_F_TIMEOUT(hotplug, cooperative_user_lets_unplug_complete, 120)
 	ASSERT_EQ(0u, self->bg.failures);
 }
 
-/* SPEC: REMOVE-11 BIND-8 */
+/* SPEC: REMOVE-16 BIND-12 */
 TEST_F_TIMEOUT(hotplug, emptied_group_reports_not_viable, 120)
 {
 	struct vfio_group_status status = { .argsz = sizeof(status) };
@@ -824,7 +824,7 @@ TEST_F_TIMEOUT(joining, joining_device_stays_in_group_context, 120)
 }
 
 /* For a group that keeps other devices (opt-in). */
-/* SPEC: opt-in BIND-8 REMOVE-9 */
+/* SPEC: opt-in BIND-11 REMOVE-9 */
 TEST_F_TIMEOUT(joining, leaving_device_keeps_group_file, 120)
 {
 	struct vfio_group_status status = { .argsz = sizeof(status) };

@@ -188,7 +188,7 @@ static void unbind_ignoring_request(struct __test_metadata *_metadata,
 	self->unbinder = 0;
 }
 
-/* SPEC: REMOVE-1 REMOVE-3 REMOVE-11 */
+/* SPEC: REMOVE-1 REMOVE-3 BIND-12 */
 TEST_F(removal, cooperative_user_lets_unbind_complete)
 {
 	int group = self->dev.group;

@@ -369,7 +369,7 @@ static long vref_ioctl_get_info(struct vref_device *vdev, void __user *uarg)
 		return ret;
 	info.num_regions = VFIO_PCI_NUM_REGIONS;
 	info.num_irqs = VFIO_PCI_NUM_IRQS;
-	/* No capabilities: argsz stays; write no more than it (COMPAT-4). */
+	/* No capabilities: argsz stays; write no more than it (COMPAT-10). */
 	if (copy_to_user(uarg, &info, min_t(size_t, info.argsz, sizeof(info))))
 		return -EFAULT;
 	return 0;
@@ -441,7 +441,7 @@ static long vref_ioctl_reset(struct vref_device *vdev)
 	if (vdev->revoked) {
 		ret = -ENODEV;
 	} else if (!vref_reset_supported(vdev)) {
-		ret = -EINVAL;				/* DEV-11 */
+		ret = -EINVAL;				/* DEV-14 */
 	} else {
 		/* Mappings fault back in once the reset is over (DEV-12). */
 		vref_zap_mappings(vdev);

@@ -37,7 +37,7 @@ static struct vfsmount *vref_mnt;
  * @src: the user's structure, which starts with its u32 argsz
  * @minsz: size of the part this ioctl needs
  *
- * Reads argsz first so that nothing beyond it is read (COMPAT-1).
+ * Reads argsz first so that nothing beyond it is read (COMPAT-8).
  * Return: 0, -EINVAL when argsz < @minsz, or -EFAULT.
  */
 int vref_copy_argsz(void *dst, const void __user *src, size_t minsz)
