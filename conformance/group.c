@@ -7,6 +7,7 @@
 #include <fcntl.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/mman.h>
 
 #include "kselftest_harness.h"
 #include "vfio_util.h"
@@ -118,6 +119,28 @@ TEST_F(group, device_fd_is_read_write_and_close_on_exec)
 	EXPECT_LE(0, fl);
 	EXPECT_EQ(O_RDWR, fl & O_ACCMODE) TH_LOG("F_GETFL 0x%x", fl);
 	close(device);
+}
+
+/*
+ * The structure ends where readable memory ends: an implementation that
+ * read past argsz would fault (EFAULT) instead of answering.
+ */
+/* SPEC: COMPAT-8 */
+TEST_F(group, status_reads_nothing_beyond_argsz)
+{
+	long page = sysconf(_SC_PAGESIZE);
+	struct vfio_group_status *status;
+	char *mem;
+
+	mem = mmap(NULL, 2 * page, PROT_READ | PROT_WRITE,
+		   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, mem);
+	ASSERT_EQ(0, mprotect(mem + page, page, PROT_NONE));
+	status = (void *)(mem + page - sizeof(*status));
+	status->argsz = sizeof(*status);
+	vt_ioctl_ok(self->group, VFIO_GROUP_GET_STATUS, status);
+	EXPECT_TRUE(!!(status->flags & VFIO_GROUP_FLAGS_VIABLE));
+	munmap(mem, 2 * page);
 }
 
 /* SPEC: GROUP-20 */
