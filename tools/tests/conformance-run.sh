@@ -2,8 +2,9 @@
 # SPDX-License-Identifier: GPL-2.0
 # Checks conformance/run's plan and refusals on a fake sysfs and procfs
 # (RUN_SYSFS, RUN_PROCFS): a SATA controller with a mounted disk in the
-# group of an idle SMBus controller, and a NIC whose interface is up or
-# down. Prints "ok   ..." or "FAIL ..." per check. Run by tools/selftest.
+# group of an idle SMBus controller, a NIC whose interface is up or down,
+# and an NVMe controller whose namespace (native multipath: under its
+# subsystem, not below the controller) has a mounted partition. Prints "ok   ..." or "FAIL ..." per check. Run by tools/selftest.
 set -u
 top=$(cd "$(dirname "$0")/../.." && pwd)
 run=$top/conformance/run
@@ -33,7 +34,16 @@ net=$s/devices/pci0000:00/0000:01:00.0/net/eth0
 mkdir -p "$net"
 ln -s ../.. "$net/device"
 ln -s ../../devices/pci0000:00/0000:01:00.0/net/eth0 "$s/class/net/eth0"
+# nvme0n1 as Debian's kernels (CONFIG_NVME_MULTIPATH=y) lay it out.
+dev 0000:02:00.0 0x010802 144d a808 nvme 9
+ctrl=$s/devices/pci0000:00/0000:02:00.0/nvme/nvme0
+subsys=$s/devices/virtual/nvme-subsystem/nvme-subsys0
+mkdir -p "$ctrl" "$subsys/nvme0n1/nvme0n1p2/holders" "$subsys/nvme0n1/holders"
+ln -s ../.. "$ctrl/device"
+ln -s ../../../pci0000:00/0000:02:00.0/nvme/nvme0 "$subsys/nvme0"
+ln -s ../devices/virtual/nvme-subsystem/nvme-subsys0/nvme0n1 "$s/block/nvme0n1"
 echo "/dev/sda1 / ext4 rw 0 0" >"$p/mounts"
+echo "/dev/nvme0n1p2 /home ext4 rw 0 0" >>"$p/mounts"
 echo "Filename Type Size Used Priority" >"$p/swaps"
 
 check() { # name want-status want-regex args...
@@ -49,6 +59,8 @@ check() { # name want-status want-regex args...
 }
 check "refuses a group with a mounted disk's controller" 2 \
 	'0000:00:1f.2 \(IOMMU group 5, driver ahci\): /dev/sda1 is mounted on /$' --device 0000:00:1f.3
+check "refuses an NVMe whose multipath namespace is mounted" 2 \
+	'0000:02:00.0 \(IOMMU group 9, driver nvme\): /dev/nvme0n1p2 is mounted on /home$' --device 0000:02:00.0
 echo 4099 >"$net/flags"
 check "refuses a device with a network interface up" 2 \
 	'0000:01:00.0 \(IOMMU group 7, driver igb\): network interface eth0 is up' --device 01:00.0
