@@ -6,6 +6,7 @@
 #                 no apt, no make deps
 # make conformance  run the suite in the testbed: KERNEL=6.1|6.12|7.3|6.1-debug|
 #                 6.12-debug IOMMU=intel|amd|virtio IMPL=reference|upstream
+#                 TOPOLOGY=edu|nvme
 #                 (KERNEL_IMAGE and KERNEL_MODULES point it at any other kernel;
 #                 the testbed's variables, e.g. TESTS=, FAULT_ALL=1, pass through)
 # make spec       the specification: build/spec/vfio-groups.html, man pages
@@ -33,12 +34,15 @@ IMPL ?= reference
 export KERNEL IOMMU IMPL
 
 # The lanes make check runs: kernel-iommu-impl, and -q10 for a lane on
-# bookworm-backports' QEMU 10, whose igb brings MSI-X and 64-bit DMA.
+# bookworm-backports' QEMU 10, whose igb brings MSI-X and 64-bit DMA; -nvme
+# for the NVMe topology (TOPOLOGY=nvme: no edu, no igb, the suite run
+# through the installed vfio-groups-run as on real hardware).
 # 6.1-debug is 6.1 with KASAN, lockdep and kmemleak (tools/kernel-build);
 # its lanes come first so that the kernel's build starts at once.
 CHECK_LANES ?= 6.1-debug-intel-upstream 6.1-debug-intel-reference \
 	6.1-intel-upstream 6.12-intel-upstream 7.3-intel-upstream \
-	6.1-intel-reference 6.12-intel-reference 6.12-intel-reference-q10
+	6.1-intel-reference 6.12-intel-reference 6.12-intel-reference-q10 \
+	6.1-intel-upstream-nvme 6.1-intel-reference-nvme
 # Lanes (and the short benchmark) run CHECK_JOBS at a time, each guest on
 # one vCPU; their output comes lane by lane as each one ends. Three on two
 # cores: the debug kernel's job spends its first minute unpacking the source.
@@ -152,15 +156,16 @@ check-lanes: $(addprefix lane-,$(CHECK_LANES)) check-bench check-mutants
 
 $(addprefix lane-,$(filter 6.1-debug-%,$(CHECK_LANES))): debug-kernel
 
-# lane-KERNEL-IOMMU-IMPL[-q10]: one lane; a failed lane is reported by
-# tools/report at the end, so the others still run.
+# lane-KERNEL-IOMMU-IMPL[-nvme][-q10]: one lane; a failed lane is reported
+# by tools/report at the end, so the others still run.
 lane-%: deps all
-	@lane=$*; qemu=; \
+	@lane=$*; qemu=; topo=edu; \
 	case $$lane in *-q10) lane=$${lane%-q10}; qemu=$$(tools/qemu-fetch) || exit 1 ;; esac; \
+	case $$lane in *-nvme) lane=$${lane%-nvme}; topo=nvme ;; esac; \
 	m=$${lane##*-}; rest=$${lane%-*}; i=$${rest##*-}; k=$${rest%-*}; \
 	echo "== lane $*"; \
-	QEMU=$$qemu KERNEL=$$k IOMMU=$$i IMPL=$$m SMP=1 RESULTS=results/$* \
-		$(LANE_ENV_$*) tools/testbed || true
+	QEMU=$$qemu KERNEL=$$k IOMMU=$$i IMPL=$$m TOPOLOGY=$$topo SMP=1 \
+		RESULTS=results/$* $(LANE_ENV_$*) tools/testbed || true
 
 # The debug lanes leave out what the other lanes cover and costs minutes
 # under KASAN: the nested QEMU, fault injection into the kernel's own VFIO

@@ -13,6 +13,7 @@
 static const struct vt_engine_ops *const vt_engines[] = {
 	&vt_engine_edu,
 	&vt_engine_igb,
+	&vt_engine_nvme,
 };
 
 #define N_ENGINES (sizeof(vt_engines) / sizeof(vt_engines[0]))
@@ -112,6 +113,45 @@ static int bus_master(int device, bool on)
 	return vt_config_write16(device, PCI_COMMAND_OFFSET, cmd);
 }
 
+/*
+ * An engine that copies gets write and read through a scratch page, the
+ * last of its window, when it has a container to map it in.
+ */
+static int scratch_map(struct vt_engine *e)
+{
+	void *p;
+	int ret;
+
+	if (!e->ops->copy || (e->ops->write && e->ops->read) ||
+	    e->container < 0)
+		return 0;
+	p = mmap(NULL, VT_SCRATCH_SIZE, PROT_READ | PROT_WRITE,
+		 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (p == MAP_FAILED)
+		return -errno;
+	memset(p, 0, VT_SCRATCH_SIZE);
+	e->scratch_iova = e->iova + VT_ENGINE_IOVA_SIZE - VT_SCRATCH_SIZE;
+	ret = vt_map_dma(e->container, p, e->scratch_iova, VT_SCRATCH_SIZE,
+			 VFIO_DMA_MAP_FLAG_READ | VFIO_DMA_MAP_FLAG_WRITE);
+	if (ret) {
+		munmap(p, VT_SCRATCH_SIZE);
+		return ret;
+	}
+	e->scratch = p;
+	return 0;
+}
+
+/* The mapping goes with the container when a test closed it first. */
+static void scratch_unmap(struct vt_engine *e)
+{
+	if (!e->scratch)
+		return;
+	if (e->container >= 0)
+		vt_unmap_dma(e->container, e->scratch_iova, VT_SCRATCH_SIZE);
+	munmap(e->scratch, VT_SCRATCH_SIZE);
+	e->scratch = NULL;
+}
+
 /**
  * vt_engine_open() - make an open device fd a DMA engine
  * @device: the VFIO device fd
@@ -142,11 +182,16 @@ int vt_engine_open(struct vt_engine *e, const struct vt_engine_ops *ops,
 		goto err_master;
 	}
 	e->regs = regs;
-	ret = ops->init ? ops->init(e) : 0;
+	ret = scratch_map(e);
 	if (ret)
 		goto err_unmap;
+	ret = ops->init ? ops->init(e) : 0;
+	if (ret)
+		goto err_scratch;
 	return 0;
 
+err_scratch:
+	scratch_unmap(e);
 err_unmap:
 	munmap(regs, e->regs_size);
 err_master:
@@ -167,6 +212,7 @@ void vt_engine_close(struct vt_engine *e)
 	if (e->ops->fini)
 		e->ops->fini(e);
 	bus_master(e->device, false);
+	scratch_unmap(e);
 	munmap((void *)e->regs, e->regs_size);
 	e->regs = NULL;
 	e->ops = NULL;
@@ -181,9 +227,75 @@ void vt_engine_close(struct vt_engine *e)
 int vt_engine_copy(struct vt_engine *e, uint64_t src, uint64_t dst,
 		   size_t len)
 {
+	if (!e->ops->copy)
+		return -EOPNOTSUPP;
 	if (!len || len > e->ops->max_len)
 		return -EINVAL;
 	return e->ops->copy(e, src, dst, len);
+}
+
+/**
+ * vt_engine_can_copy() - whether the engine copies arbitrary bytes
+ */
+bool vt_engine_can_copy(const struct vt_engine_ops *ops)
+{
+	return ops->copy != NULL;
+}
+
+/* What write on copy sends: bytes 12-13 (an EtherType) never claim IP. */
+static void scratch_pattern(unsigned char *p, size_t len, unsigned char add)
+{
+	size_t i;
+
+	for (i = 0; i < len; i++)
+		p[i] = (unsigned char)(i * 11 + add);
+}
+
+/**
+ * vt_engine_write() - the device writes at IOVA @iova (engine.h: write)
+ * @expect: room for max_len bytes; gets what the device writes
+ * Return: the number of bytes written (at least @len), -EINVAL when @len is
+ * beyond the engine, -EOPNOTSUPP, -ETIMEDOUT.
+ */
+ssize_t vt_engine_write(struct vt_engine *e, uint64_t iova, size_t len,
+			void *expect)
+{
+	int ret;
+
+	if (!len || len > e->ops->max_len)
+		return -EINVAL;
+	if (e->ops->write)
+		return e->ops->write(e, iova, len, expect);
+	if (!e->scratch)
+		return -EOPNOTSUPP;
+	scratch_pattern(e->scratch, len, 0x35);
+	memcpy(expect, e->scratch, len);
+	ret = e->ops->copy(e, e->scratch_iova, iova, len);
+	return ret ? ret : (ssize_t)len;
+}
+
+/**
+ * vt_engine_read() - the device reads at IOVA @iova (engine.h: read)
+ * @host: the user memory behind @iova (or that was), at least @len bytes
+ * Return: 1 when the device got the bytes, 0 when it did not, -errno.
+ */
+int vt_engine_read(struct vt_engine *e, void *host, uint64_t iova,
+		   size_t len)
+{
+	int ret;
+
+	if (!len || len > e->ops->max_len)
+		return -EINVAL;
+	if (e->ops->read)
+		return e->ops->read(e, host, iova, len);
+	if (!e->scratch)
+		return -EOPNOTSUPP;
+	scratch_pattern(host, len, 0x6b);
+	memset(e->scratch, 0, len);
+	ret = e->ops->copy(e, iova, e->scratch_iova, len);
+	if (ret)
+		return ret;
+	return memcmp(e->scratch, host, len) == 0;
 }
 
 /**

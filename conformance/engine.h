@@ -2,20 +2,28 @@
 /*
  * DMA engines: the device knowledge of the conformance suite.
  *
- * An isolation test says "the device reads N bytes at IOVA A and writes
- * them to IOVA B" or "the device raises interrupt vector V" and then looks
- * at user memory and eventfds; the engine of the device under test turns
- * that into register writes. An engine is a table of operations matched by
- * PCI vendor:device ID or by class code. To test other hardware, write
- * engine_<name>.c with one struct vt_engine_ops, add it to vt_engines[] in
- * engine.c and its source file to the Makefile. Engines are the only place
- * that knows a device model: tests take their device from the user's list
- * (vt_select(), vt_engine_select()) and drive it through these operations;
- * a test that needs an engine skips with a reason when no selected device
- * has one.
+ * An isolation test says "the device writes at IOVA A", "the device reads
+ * at IOVA B" or "the device raises interrupt vector V" and then looks at
+ * user memory and eventfds; the engine of the device under test turns that
+ * into register writes. An engine is a table of operations matched by PCI
+ * vendor:device ID, or by PCI class for a standard interface (NVMe). To
+ * test other hardware, write engine_<name>.c with one struct
+ * vt_engine_ops, add it to vt_engines[] in engine.c and its source file to
+ * the Makefile. Engines are the only place that knows a device model:
+ * tests take their device from the user's list (vt_select(),
+ * vt_engine_select()) and drive it through these operations; a test that
+ * needs an engine skips with a reason when no selected device has one.
  *
- * Engines here: QEMU's edu (engine_edu.c) and QEMU's igb, an Intel 82576
- * (engine_igb.c).
+ * Two ways to move data: a device that copies bytes it read to where it
+ * writes them (edu, a NIC in loopback) implements copy, and the registry
+ * builds write and read on it (engine.c: through a scratch page in the
+ * engine's window). A device that cannot carry arbitrary bytes from host to
+ * host implements write and read itself: an NVMe controller writes its
+ * Identify data (device to host) and fetches a submission queue entry
+ * (host to device), which is what write and read promise and no more.
+ *
+ * Engines here: QEMU's edu (engine_edu.c), QEMU's igb, an Intel 82576
+ * (engine_igb.c), and any NVMe controller (engine_nvme.c, admin queue only).
  */
 #ifndef VT_ENGINE_H
 #define VT_ENGINE_H
@@ -23,12 +31,15 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
+#include <sys/types.h>
 
 #include "vfio_util.h"
 
 /* Where an engine maps its own memory (descriptor rings) by default. */
 #define VT_ENGINE_IOVA		0x8000000ULL
 #define VT_ENGINE_IOVA_SIZE	0x100000ULL	/* one engine's window */
+#define VT_SCRATCH_SIZE		4096		/* write and read on copy */
 
 #define VT_IRQ_BIT(index)	(1u << (index))
 
@@ -36,16 +47,19 @@ struct vt_engine;
 
 struct vt_engine_ops {
 	const char *name;
-	/* Which functions it drives: this vendor:device, or (class_mask
+	/*
+	 * Which functions it drives: this vendor:device, or (class_mask
 	 * non-zero) every function whose class code & class_mask ==
-	 * class_code, e.g. NVMe 0x010802 / 0xffffff. */
+	 * class_code, e.g. NVMe 0x010802 / 0xffffff.
+	 */
 	unsigned int vendor, device;
 	unsigned int class_code, class_mask;
 	unsigned int bar;		/* the register BAR */
 	unsigned int dma_bits;		/* widest IOVA the device can emit */
-	size_t max_len;			/* largest copy */
+	size_t max_len;			/* largest copy, or write */
 	/* VT_IRQ_BIT(VFIO_PCI_*_IRQ_INDEX) of the indexes irq_raise serves */
 	unsigned int irq_indexes;
+	unsigned int msix_vectors;	/* MSI-X vectors irq_raise serves */
 	/*
 	 * A register of the register BAR that reads the same stable value
 	 * every time, not all-ones (an ID or version register): tests compare
@@ -72,6 +86,23 @@ struct vt_engine_ops {
 	 */
 	int (*copy)(struct vt_engine *e, uint64_t src, uint64_t dst,
 		    size_t len);
+	/*
+	 * Device to host: the device writes at least @len bytes at IOVA @iova
+	 * and @expect (room for max_len bytes) gets what it writes. Returns
+	 * how many bytes that is, once the device processed the request or
+	 * reported it failed; -ETIMEDOUT, -EIO when the device is lost. NULL:
+	 * the registry's, on copy.
+	 */
+	ssize_t (*write)(struct vt_engine *e, uint64_t iova, size_t len,
+			 void *expect);
+	/*
+	 * Host to device: puts what the device is to read in @host (the user
+	 * memory behind @iova, or that was), then has the device read @len
+	 * bytes at @iova. Returns 1 when the device shows it got those bytes,
+	 * 0 when it did not (the IOMMU stopped the read), -errno. NULL: the
+	 * registry's, on copy.
+	 */
+	int (*read)(struct vt_engine *e, void *host, uint64_t iova, size_t len);
 	/* Raise @vector of VFIO IRQ @index; the user has set it up. */
 	int (*irq_raise)(struct vt_engine *e, unsigned int index,
 			 unsigned int vector);
@@ -90,9 +121,12 @@ struct vt_engine {
 	volatile void *regs;	/* the register BAR, mapped */
 	size_t regs_size;
 	void *priv;		/* engine state */
+	void *scratch;		/* write and read on copy: a page at ... */
+	uint64_t scratch_iova;	/* ... this IOVA, the window's last page */
 };
 
-extern const struct vt_engine_ops vt_engine_edu, vt_engine_igb;
+extern const struct vt_engine_ops vt_engine_edu, vt_engine_igb,
+	vt_engine_nvme;
 
 const struct vt_engine_ops *vt_engine_by_name(const char *name);
 const struct vt_engine_ops *vt_engine_for(const struct vt_pci_dev *dev);
@@ -103,6 +137,11 @@ int vt_engine_open(struct vt_engine *e, const struct vt_engine_ops *ops,
 		   int device, int container, uint64_t iova);
 void vt_engine_close(struct vt_engine *e);
 int vt_engine_copy(struct vt_engine *e, uint64_t src, uint64_t dst,
+		   size_t len);
+bool vt_engine_can_copy(const struct vt_engine_ops *ops);
+ssize_t vt_engine_write(struct vt_engine *e, uint64_t iova, size_t len,
+			void *expect);
+int vt_engine_read(struct vt_engine *e, void *host, uint64_t iova,
 		   size_t len);
 int vt_engine_irq_raise(struct vt_engine *e, unsigned int index,
 			unsigned int vector);
@@ -130,6 +169,15 @@ static inline void vt_reg_write(struct vt_engine *e, unsigned int off,
 				uint32_t val)
 {
 	*(volatile uint32_t *)((volatile char *)e->regs + off) = val;
+}
+
+/* For engines that poll their device. */
+static inline void vt_sleep_ms(long ms)
+{
+	struct timespec t = { .tv_sec = ms / 1000,
+			      .tv_nsec = (ms % 1000) * 1000000L };
+
+	nanosleep(&t, NULL);
 }
 
 #endif /* VT_ENGINE_H */

@@ -28,7 +28,6 @@
 #include <endian.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 #include <sys/mman.h>
 
@@ -138,14 +137,6 @@ struct igb {
 	bool mapped;
 };
 
-static void sleep_ms(long ms)
-{
-	struct timespec t = { .tv_sec = ms / 1000,
-			      .tv_nsec = (ms % 1000) * 1000000L };
-
-	nanosleep(&t, NULL);
-}
-
 /* Poll a register until (value & mask) == want; 0 or -ETIMEDOUT. */
 static int wait_reg(struct vt_engine *e, unsigned int off, uint32_t mask,
 		    uint32_t want, long ms)
@@ -155,7 +146,7 @@ static int wait_reg(struct vt_engine *e, unsigned int off, uint32_t mask,
 	for (i = 0; i <= ms; i++) {
 		if ((vt_reg_read(e, off) & mask) == want)
 			return 0;
-		sleep_ms(1);
+		vt_sleep_ms(1);
 	}
 	return -ETIMEDOUT;
 }
@@ -167,7 +158,7 @@ static int wait_mem(volatile uint32_t *p, uint32_t mask, long ms)
 	for (i = 0; i <= ms; i++) {
 		if (le32toh(*p) & mask)
 			return 0;
-		sleep_ms(1);
+		vt_sleep_ms(1);
 	}
 	return -ETIMEDOUT;
 }
@@ -185,7 +176,7 @@ static int phy_write(struct vt_engine *e, unsigned int reg, uint16_t val)
 static int igb_reset(struct vt_engine *e)
 {
 	vt_reg_write(e, IGB_CTRL, vt_reg_read(e, IGB_CTRL) | IGB_CTRL_RST);
-	sleep_ms(2);
+	vt_sleep_ms(2);
 	if (wait_reg(e, IGB_CTRL, IGB_CTRL_RST, 0, 100))
 		return -ETIMEDOUT;
 	vt_reg_write(e, IGB_IMC, ~0u);
@@ -373,6 +364,7 @@ const struct vt_engine_ops vt_engine_igb = {
 		       VT_IRQ_BIT(VFIO_PCI_MSIX_IRQ_INDEX),
 	.ident_reg = IGB_STATUS,
 	.alive = igb_alive,
+	.msix_vectors = IGB_MSIX_VECTORS,
 	.init = igb_init,
 	.copy = igb_copy,
 	.irq_raise = igb_irq_raise,

@@ -2,9 +2,10 @@
 /*
  * Several groups: one container shared by two groups, and two containers
  * that must not see each other's memory. Group A holds the device of the
- * variant's DMA engine alone (the edu on its root port, or the igb); group
- * B is an edu behind the bridge. Both devices copy through their engine
- * (engine.h).
+ * variant's DMA engine alone (the edu on its root port, the igb, or an
+ * NVMe on its root port); group B is a device of the variant's second
+ * engine behind the bridge (an edu, or an NVMe). Both devices write
+ * through their engine (engine.h).
  */
 #include <string.h>
 #include <unistd.h>
@@ -15,8 +16,8 @@
 
 #define PAGE		4096
 #define LEN		(PAGE / 2)	/* see dma.c: QEMU 7.2's edu limit */
-#define IOVA_SRC	0x100000ULL
 #define IOVA_DST	0x200000ULL
+#define SENTINEL	0x5a
 #define RW		(VFIO_DMA_MAP_FLAG_READ | VFIO_DMA_MAP_FLAG_WRITE)
 
 struct side {
@@ -26,8 +27,9 @@ struct side {
 	uint64_t eng_iova;	/* the engine's own window */
 	int group;
 	int device;
-	unsigned char *src;	/* a pattern */
-	unsigned char *dst;	/* zero */
+	unsigned char *dst;	/* SENTINEL until the device writes */
+	unsigned char expect[PAGE];	/* what its write lands */
+	ssize_t n;		/* bytes of its last write */
 };
 
 FIXTURE(isolation) {
@@ -37,14 +39,22 @@ FIXTURE(isolation) {
 
 FIXTURE_VARIANT(isolation) {
 	const char *engine_a;	/* alone in its group */
+	const char *engine_b;	/* sharing its group */
 };
 
 FIXTURE_VARIANT_ADD(isolation, edu) {
 	.engine_a = "edu",
+	.engine_b = "edu",
 };
 
 FIXTURE_VARIANT_ADD(isolation, igb) {
 	.engine_a = "igb",
+	.engine_b = "edu",
+};
+
+FIXTURE_VARIANT_ADD(isolation, nvme) {
+	.engine_a = "nvme",
+	.engine_b = "nvme",
 };
 
 static unsigned char *page(unsigned char fill)
@@ -63,22 +73,20 @@ FIXTURE_SETUP(isolation)
 	self->a.device = self->b.device = -1;
 	self->container[0] = self->container[1] = -1;
 	self->a.ops = vt_engine_by_name(variant->engine_a);
-	self->b.ops = &vt_engine_edu;
+	self->b.ops = vt_engine_by_name(variant->engine_b);
 	ASSERT_NE(NULL, self->a.ops);
+	ASSERT_NE(NULL, self->b.ops);
 	if (vt_engine_select(self->a.ops, VT_DEV_ALONE, 0, &self->a.dev))
 		vt_skip_setup("no %s device alone in its group for the %s engine",
 			      self->a.ops->name, self->a.ops->name);
 	if (vt_engine_select(self->b.ops, VT_DEV_SHARED, 0, &self->b.dev))
-		vt_skip_setup("no edu sharing its group");
+		vt_skip_setup("no %s device sharing its group",
+			      self->b.ops->name);
 	self->a.eng_iova = VT_ENGINE_IOVA;
 	self->b.eng_iova = VT_ENGINE_IOVA + VT_ENGINE_IOVA_SIZE;
-	self->a.src = page(0xa5);
-	self->a.dst = page(0);
-	self->b.src = page(0x3c);
-	self->b.dst = page(0);
-	ASSERT_NE(MAP_FAILED, self->a.src);
+	self->a.dst = page(SENTINEL);
+	self->b.dst = page(SENTINEL);
 	ASSERT_NE(MAP_FAILED, self->a.dst);
-	ASSERT_NE(MAP_FAILED, self->b.src);
 	ASSERT_NE(MAP_FAILED, self->b.dst);
 	self->container[0] = vt_open_container();
 	self->container[1] = vt_open_container();
@@ -118,18 +126,25 @@ static int side_open(struct side *s, int container)
 			      s->eng_iova);
 }
 
-/* Copy IOVA_SRC to IOVA_DST through the side's device. */
-static int side_copy(struct side *s)
+/* The side's device writes at IOVA_DST; 0 once it processed the write. */
+static int side_write(struct side *s)
 {
-	return vt_engine_copy(&s->eng, IOVA_SRC, IOVA_DST, LEN);
+	s->n = vt_engine_write(&s->eng, IOVA_DST, LEN, s->expect);
+	return s->n < 0 ? (int)s->n : 0;
 }
 
-static bool zero(const unsigned char *p)
+/* Whether @p holds what side @s last wrote. */
+static bool landed(const struct side *s, const unsigned char *p)
+{
+	return s->n > 0 && !memcmp(p, s->expect, s->n);
+}
+
+static bool untouched(const unsigned char *p)
 {
 	int i;
 
 	for (i = 0; i < PAGE; i++)
-		if (p[i])
+		if (p[i] != SENTINEL)
 			return false;
 	return true;
 }
@@ -141,22 +156,22 @@ TEST_F(isolation, joining_group_sees_mappings_and_leaving_one_disturbs_none)
 
 	vt_ioctl_ok(self->a.group, VFIO_GROUP_SET_CONTAINER, &c);
 	vt_ioctl_ok(c, VFIO_SET_IOMMU, VFIO_TYPE1v2_IOMMU);
-	ASSERT_EQ(0, vt_map_dma(c, self->a.src, IOVA_SRC, PAGE, RW));
 	ASSERT_EQ(0, vt_map_dma(c, self->a.dst, IOVA_DST, PAGE, RW));
 	/* B joins a container that already has its model and mappings. */
 	vt_ioctl_ok(self->b.group, VFIO_GROUP_SET_CONTAINER, &c);
 	ASSERT_EQ(0, side_open(&self->a, c));
 	ASSERT_EQ(0, side_open(&self->b, c));
 
-	ASSERT_EQ(0, side_copy(&self->b));
-	ASSERT_EQ(0, memcmp(self->a.src, self->a.dst, LEN));
+	/* B's device writes into the mapping A's group made. */
+	ASSERT_EQ(0, side_write(&self->b));
+	ASSERT_TRUE(landed(&self->b, self->a.dst));
 
 	/* B leaves; A and the mappings keep working. */
 	side_close(&self->b);
 	vt_ioctl_ok(self->b.group, VFIO_GROUP_UNSET_CONTAINER, NULL);
-	memset(self->a.dst, 0, PAGE);
-	ASSERT_EQ(0, side_copy(&self->a));
-	ASSERT_EQ(0, memcmp(self->a.src, self->a.dst, LEN));
+	memset(self->a.dst, SENTINEL, PAGE);
+	ASSERT_EQ(0, side_write(&self->a));
+	ASSERT_TRUE(landed(&self->a, self->a.dst));
 }
 
 /* SPEC: SEC-1 */
@@ -170,18 +185,18 @@ TEST_F(isolation, device_reaches_only_its_own_container)
 
 		vt_ioctl_ok(s->group, VFIO_GROUP_SET_CONTAINER, &c);
 		vt_ioctl_ok(c, VFIO_SET_IOMMU, VFIO_TYPE1v2_IOMMU);
-		/* The same IOVAs in both containers, different memory. */
-		ASSERT_EQ(0, vt_map_dma(c, s->src, IOVA_SRC, PAGE, RW));
+		/* The same IOVA in both containers, different memory. */
 		ASSERT_EQ(0, vt_map_dma(c, s->dst, IOVA_DST, PAGE, RW));
 		ASSERT_EQ(0, side_open(s, c));
 	}
-	ASSERT_EQ(0, side_copy(&self->b));
-	ASSERT_EQ(0, memcmp(self->b.src, self->b.dst, LEN));
-	ASSERT_TRUE(zero(self->a.dst));
+	ASSERT_EQ(0, side_write(&self->b));
+	ASSERT_TRUE(landed(&self->b, self->b.dst));
+	ASSERT_TRUE(untouched(self->a.dst));
 
-	ASSERT_EQ(0, side_copy(&self->a));
-	ASSERT_EQ(0, memcmp(self->a.src, self->a.dst, LEN));
-	ASSERT_NE(0, memcmp(self->a.src, self->b.dst, LEN));
+	memset(self->b.dst, SENTINEL, PAGE);
+	ASSERT_EQ(0, side_write(&self->a));
+	ASSERT_TRUE(landed(&self->a, self->a.dst));
+	ASSERT_TRUE(untouched(self->b.dst));
 }
 
 /*
@@ -193,29 +208,30 @@ TEST_F(isolation, memory_mapped_only_in_other_container_is_unreachable)
 {
 	const uint64_t only_b_src = 0x300000ULL, only_b_dst = 0x400000ULL;
 	int ca = self->container[0], cb = self->container[1];
+	unsigned char *b_src = page(0);
 
+	ASSERT_NE(MAP_FAILED, b_src);
 	vt_ioctl_ok(self->a.group, VFIO_GROUP_SET_CONTAINER, &ca);
 	vt_ioctl_ok(ca, VFIO_SET_IOMMU, VFIO_TYPE1v2_IOMMU);
-	ASSERT_EQ(0, vt_map_dma(ca, self->a.src, IOVA_SRC, PAGE, RW));
 	ASSERT_EQ(0, vt_map_dma(ca, self->a.dst, IOVA_DST, PAGE, RW));
 	vt_ioctl_ok(self->b.group, VFIO_GROUP_SET_CONTAINER, &cb);
 	vt_ioctl_ok(cb, VFIO_SET_IOMMU, VFIO_TYPE1v2_IOMMU);
-	ASSERT_EQ(0, vt_map_dma(cb, self->b.src, only_b_src, PAGE, RW));
+	ASSERT_EQ(0, vt_map_dma(cb, b_src, only_b_src, PAGE, RW));
 	ASSERT_EQ(0, vt_map_dma(cb, self->b.dst, only_b_dst, PAGE, RW));
 	ASSERT_EQ(0, side_open(&self->a, ca));
 	ASSERT_EQ(0, side_open(&self->b, cb));
 
-	/* A's path works: the copies below can only miss through isolation. */
-	ASSERT_EQ(0, side_copy(&self->a));
-	ASSERT_EQ(0, memcmp(self->a.src, self->a.dst, LEN));
-	memset(self->a.dst, 0, PAGE);
+	/* A's path works: what follows can only miss through isolation. */
+	ASSERT_EQ(0, side_write(&self->a));
+	ASSERT_TRUE(landed(&self->a, self->a.dst));
 
-	/* A reads B's page: nothing of B's pattern reaches A's memory. */
-	vt_engine_copy(&self->a.eng, only_b_src, IOVA_DST, LEN);
-	EXPECT_NE(0, memcmp(self->b.src, self->a.dst, LEN));
-	/* A writes to B's page: it stays zero. */
-	vt_engine_copy(&self->a.eng, IOVA_SRC, only_b_dst, LEN);
-	EXPECT_TRUE(zero(self->b.dst));
+	/* A reads B's page: its device does not get the bytes. */
+	EXPECT_EQ(0, vt_engine_read(&self->a.eng, b_src, only_b_src, LEN));
+	/* A writes to B's page: it stays untouched. */
+	EXPECT_LT(0, vt_engine_write(&self->a.eng, only_b_dst, LEN,
+				     self->a.expect));
+	EXPECT_TRUE(untouched(self->b.dst));
+	munmap(b_src, PAGE);
 }
 
 TEST_HARNESS_MAIN
