@@ -256,7 +256,7 @@ MANDIR_VG = $(DESTDIR)$(PREFIX)/share/man
 install: conformance-build
 	install -d $(LIBDIR_VG)/tests $(DESTDIR)$(PREFIX)/bin
 	install -m 755 build/conformance/* $(LIBDIR_VG)/tests/
-	install -m 755 conformance/run tools/ktap-summary $(LIBDIR_VG)/
+	install -m 755 conformance/run conformance/ktap-wrap tools/ktap-summary $(LIBDIR_VG)/
 	install -m 644 conformance/xfail-upstream.txt $(LIBDIR_VG)/
 	tools/trace --map $(LIBDIR_VG)/requirements.tsv >/dev/null
 	ln -sf ../lib/vfio-groups/run $(DESTDIR)$(PREFIX)/bin/vfio-groups-run
