@@ -41,12 +41,12 @@ skip() { echo "bind_and_run.sh: SKIP: $*"; exit 4; }
 	skip "no devices to test: set VFIO_GROUPS_DEVICES (bind_and_run.sh --help)"
 [ "$(id -u)" = 0 ] || skip "binding devices needs root"
 
-# The binaries: every executable here but run and the scripts.
+# The binaries: every executable here but run, its ktap-wrap and the scripts.
 tests=${VFIO_GROUPS_TESTS:-}
 if [ -z "$tests" ]; then
 	for f in "$here"/*; do
 		name=${f##*/}
-		case "$name" in run|*.sh) continue ;; esac
+		case "$name" in run|ktap-wrap|*.sh) continue ;; esac
 		[ -f "$f" ] && [ -x "$f" ] && tests="$tests $name"
 	done
 fi
