@@ -257,6 +257,7 @@ install: conformance-build
 	install -d $(LIBDIR_VG)/tests $(DESTDIR)$(PREFIX)/bin
 	install -m 755 build/conformance/* $(LIBDIR_VG)/tests/
 	install -m 755 conformance/run conformance/ktap-wrap tools/ktap-summary $(LIBDIR_VG)/
+	install -m 644 conformance/bind.sh $(LIBDIR_VG)/
 	install -m 644 conformance/xfail-upstream.txt $(LIBDIR_VG)/
 	tools/trace --map $(LIBDIR_VG)/requirements.tsv >/dev/null
 	ln -sf ../lib/vfio-groups/run $(DESTDIR)$(PREFIX)/bin/vfio-groups-run

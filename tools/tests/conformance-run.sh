@@ -73,3 +73,24 @@ echo "/dev/sdb1 /mnt ext4 rw 0 0" >"$p/mounts"
 mkdir -p "$blk/sda1/holders/dm-0"
 check "refuses a disk held by device-mapper" 2 'sda1 is held by dm-0' --device 0000:00:1f.3
 check "an unknown device is a usage error" 2 'no PCI device 0000:09:00.0' --device 0000:09:00.0
+
+# conformance/bind.sh on the same fake sysfs, which does not react: vb_bind
+# writes the override, unbinds, asks for a probe and reports the failure;
+# vb_restore puts the override back.
+lib() { # name command...
+	name=$1; shift
+	if (VB_SYS=$s; . "$top/conformance/bind.sh"; "$@") >"$tmp/out" 2>&1; then
+		echo "ok   bind.sh: $name"
+	else
+		echo "FAIL bind.sh: $name"; sed 's/^/     /' "$tmp/out"
+	fi
+}
+nic=0000:01:00.0
+lib "vb_driver and vb_override read a device" \
+	eval '[ "$(vb_driver '$nic')" = igb ] && [ -z "$(vb_override '$nic')" ]'
+lib "vb_bind writes the override, unbinds, probes, reports no bind" \
+	eval '! vb_bind '$nic' vfio-pci && [ "$(vb_override '$nic')" = vfio-pci ] &&
+	[ "$(cat "$VB_SYS/bus/pci/drivers/igb/unbind")" = '$nic' ] &&
+	[ "$(cat "$VB_SYS/bus/pci/drivers_probe")" = '$nic' ]'
+lib "vb_restore clears the override of a device on its driver" \
+	eval 'vb_restore '$nic' igb "" && [ -z "$(vb_override '$nic')" ]'
