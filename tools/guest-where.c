@@ -3,9 +3,9 @@
  * tools/guest-where - where a hung testbed guest is: each vCPU's RIP and the
  * kernel text addresses on its stack, named from System.map.
  *
- * Talks to a QMP socket of the running QEMU: "info registers -a" (human
- * monitor) for the registers, memsave of the stack through each vCPU's page
- * tables. A KASLR kernel is resolved with the runtime address of _text that
+ * Talks to a QMP socket of the running QEMU (tools/lib/qmp.c): "info
+ * registers -a" (human monitor) for the registers, memsave of the stack
+ * through each vCPU's page tables. A KASLR kernel is resolved with the runtime address of _text that
  * the guest printed at boot ("testbed: _text <addr>" on its console), and
  * modules with the lines "testbed: module <name> <size> <base> <.text>" and,
  * with --modmaps DIR, DIR/<name>.map ("<offset> <size> <symbol>" lines,
@@ -18,15 +18,14 @@
  */
 #include <errno.h>
 #include <inttypes.h>
-#include <poll.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-#include <sys/socket.h>
-#include <sys/un.h>
+
+#include "lib/qmp.h"
 
 #define MAX_CPUS	16
 #define REPLY_MAX	(256 * 1024)
@@ -51,8 +50,6 @@ static size_t nsyms;
 static uint64_t slide, text_lo, text_hi, rt_text;
 static struct module mods[64];
 static int nmods;
-static int qmp = -1;
-static char reply[REPLY_MAX];
 
 static void usage(FILE *f)
 {
@@ -244,98 +241,21 @@ static const char *name_of(uint64_t rt, bool bare, char *buf, size_t len)
 	return buf;
 }
 
-/*
- * Reads until a line with "return" (left at the start of reply: 0) or
- * "error" (-EIO); other lines (events) are dropped.
- */
-static int qmp_read_reply(void)
-{
-	struct pollfd p = { .fd = qmp, .events = POLLIN };
-	size_t n = 0, len;
-	char *end;
-	ssize_t r;
-
-	for (;;) {
-		while ((end = memchr(reply, '\n', n))) {
-			*end = 0;
-			if (strstr(reply, "\"return\""))
-				return 0;
-			if (strstr(reply, "\"error\""))
-				return -EIO;
-			len = end - reply + 1;
-			memmove(reply, end + 1, n - len);
-			n -= len;
-		}
-		if (n >= sizeof(reply) - 1 || poll(&p, 1, TIMEOUT_MS) != 1)
-			return -ETIMEDOUT;
-		r = read(qmp, reply + n, sizeof(reply) - 1 - n);
-		if (r <= 0)
-			return -EPIPE;
-		n += r;
-	}
-}
-
-static int qmp_cmd(const char *json)
-{
-	size_t len = strlen(json);
-
-	if (write(qmp, json, len) != (ssize_t)len || write(qmp, "\n", 1) != 1)
-		return -EPIPE;
-	return qmp_read_reply();
-}
-
-/* The string value of "return" in reply, unescaped in place. */
-static char *reply_string(void)
-{
-	char *s = strstr(reply, "\"return\": \""), *w, *r;
-
-	if (!s)
-		return NULL;
-	s += 11;
-	for (r = w = s; *r && *r != '"'; r++) {
-		if (*r != '\\') {
-			*w++ = *r;
-			continue;
-		}
-		r++;
-		*w++ = *r == 'n' ? '\n' : *r == 'r' ? '\r' : *r == 't' ? '\t' : *r;
-	}
-	*w = 0;
-	return s;
-}
-
-static int qmp_open(const char *path)
-{
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	struct pollfd p;
-
-	qmp = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (qmp < 0 || strlen(path) >= sizeof(sa.sun_path))
-		return -EINVAL;
-	strcpy(sa.sun_path, path);
-	if (connect(qmp, (struct sockaddr *)&sa, sizeof(sa)))
-		return -errno;
-	/* The greeting, then capabilities negotiation. */
-	p = (struct pollfd){ .fd = qmp, .events = POLLIN };
-	if (poll(&p, 1, TIMEOUT_MS) != 1 || read(qmp, reply, sizeof(reply) - 1) <= 0)
-		return -ETIMEDOUT;
-	return qmp_cmd("{\"execute\": \"qmp_capabilities\"}");
-}
-
 struct cpu {
 	uint64_t rip, rsp;
 	int cpl, hlt;
 };
 
-static int read_cpus(struct cpu *cpus)
+static int read_cpus(struct qmp *q, struct cpu *cpus)
 {
-	char *s, *p;
+	char *reply, *s, *p;
 	int n = -1;
 
-	if (qmp_cmd("{\"execute\": \"human-monitor-command\", \"arguments\": "
-		    "{\"command-line\": \"info registers -a\"}}"))
+	if (qmp_command(q, "{\"execute\": \"human-monitor-command\", \"arguments\": "
+			"{\"command-line\": \"info registers -a\"}}",
+			&reply, NULL, NULL))
 		return -EIO;
-	s = reply_string();
+	s = qmp_return_string(reply);
 	if (!s)
 		return -EIO;
 	for (p = s; (p = strstr(p, "RSP=")) && n < MAX_CPUS; p++) {
@@ -352,7 +272,8 @@ static int read_cpus(struct cpu *cpus)
 	return n + 1;
 }
 
-static void print_stack(int cpu, uint64_t rsp, size_t bytes, const char *tmp)
+static void print_stack(struct qmp *q, int cpu, uint64_t rsp, size_t bytes,
+			const char *tmp)
 {
 	char cmd[512], path[256], buf[160];
 	uint64_t words[1024];
@@ -364,7 +285,7 @@ static void print_stack(int cpu, uint64_t rsp, size_t bytes, const char *tmp)
 		 "{\"execute\": \"memsave\", \"arguments\": {\"val\": %" PRId64
 		 ", \"size\": %zu, \"filename\": \"%s\", \"cpu-index\": %d}}",
 		 (int64_t)rsp, bytes, path, cpu);
-	if (qmp_cmd(cmd)) {
+	if (qmp_command(q, cmd, NULL, NULL, NULL)) {
 		printf("  stack: not readable\n");
 		return;
 	}
@@ -389,6 +310,7 @@ int main(int argc, char **argv)
 	int samples = 3, i, c, ncpu = 0, err;
 	size_t stack = 2048;
 	struct cpu cpus[MAX_CPUS];
+	struct qmp q;
 	char buf[160];
 
 	for (i = 1; i < argc; i++) {
@@ -433,7 +355,7 @@ int main(int argc, char **argv)
 		       strerror(-err));
 	if (console)
 		load_console(console, modmaps);
-	err = qmp_open(sock);
+	err = qmp_open(&q, sock, REPLY_MAX, TIMEOUT_MS);
 	if (err) {
 		fprintf(stderr, "guest-where: QMP %s: %s\n", sock, strerror(-err));
 		return 1;
@@ -441,9 +363,10 @@ int main(int argc, char **argv)
 	for (i = 0; i < samples; i++) {
 		if (i)
 			usleep(500000);
-		ncpu = read_cpus(cpus);
+		ncpu = read_cpus(&q, cpus);
 		if (ncpu <= 0) {
 			fprintf(stderr, "guest-where: info registers failed\n");
+			qmp_close(&q);
 			return 1;
 		}
 		printf("sample %d:\n", i + 1);
@@ -456,7 +379,7 @@ int main(int argc, char **argv)
 			       cpus[c].cpl == 3 ? "" : " cpl 0",
 			       cpus[c].hlt ? " halted" : "");
 			if (cpus[c].cpl != 3)
-				print_stack(c, cpus[c].rsp, stack, tmp);
+				print_stack(&q, c, cpus[c].rsp, stack, tmp);
 		}
 	}
 	printf("where:");
@@ -468,5 +391,6 @@ int main(int argc, char **argv)
 		       cpus[c].hlt ? " (halted)" : "");
 	}
 	printf("\n");
+	qmp_close(&q);
 	return 0;
 }

@@ -19,15 +19,13 @@
  * exited) or when killed. Progress and timings go to stderr.
  */
 #include <errno.h>
-#include <poll.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
-#include <sys/socket.h>
-#include <sys/un.h>
+
+#include "lib/qmp.h"
 
 #define LINE_MAX_LEN	4096
 
@@ -72,14 +70,6 @@ static void usage(FILE *f)
 		connect_ms / 1000, deleted_ms / 1000);
 }
 
-static long long now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000LL + ts.tv_nsec / 1000000;
-}
-
 static long long start_ms;
 
 static void say(const char *fmt, ...)
@@ -87,122 +77,11 @@ static void say(const char *fmt, ...)
 	va_list ap;
 
 	fprintf(stderr, "hotplug-relay: [%7.3f] ",
-		(now_ms() - start_ms) / 1000.0);
+		(qmp_now_ms() - start_ms) / 1000.0);
 	va_start(ap, fmt);
 	vfprintf(stderr, fmt, ap);
 	va_end(ap);
 	fputc('\n', stderr);
-}
-
-static int unix_connect(const char *path)
-{
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	int fd;
-
-	if (strlen(path) >= sizeof(sa.sun_path)) {
-		errno = ENAMETOOLONG;
-		return -1;
-	}
-	strcpy(sa.sun_path, path);
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return -1;
-	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa))) {
-		int err = errno;
-
-		close(fd);
-		errno = err;
-		return -1;
-	}
-	return fd;
-}
-
-/* A line reader over a socket with a deadline. */
-struct reader {
-	int fd;
-	char buf[LINE_MAX_LEN];
-	size_t len;
-};
-
-/*
- * Next line (without its newline) into @line before @deadline (ms, from
- * now_ms()). Return: 1 with a line, 0 at end of file, -1 on timeout or error.
- */
-static int read_line(struct reader *r, char *line, size_t size,
-		     long long deadline)
-{
-	for (;;) {
-		char *nl = memchr(r->buf, '\n', r->len);
-		struct pollfd p = { .fd = r->fd, .events = POLLIN };
-		long long left;
-		ssize_t n;
-
-		if (nl) {
-			size_t l = nl - r->buf;
-
-			snprintf(line, size, "%.*s", (int)l, r->buf);
-			line[strcspn(line, "\r")] = '\0';
-			memmove(r->buf, nl + 1, r->len - l - 1);
-			r->len -= l + 1;
-			return 1;
-		}
-		if (r->len == sizeof(r->buf))
-			r->len = 0;	/* an overlong line: drop it */
-		left = deadline - now_ms();
-		if (deadline >= 0 && left <= 0) {
-			errno = ETIMEDOUT;
-			return -1;
-		}
-		if (poll(&p, 1, deadline < 0 ? -1 : (int)left) < 0) {
-			if (errno == EINTR)
-				continue;
-			return -1;
-		}
-		if (!p.revents)
-			continue;
-		n = read(r->fd, r->buf + r->len, sizeof(r->buf) - r->len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -1;
-		if (n == 0)
-			return 0;
-		r->len += n;
-	}
-}
-
-static int write_all(int fd, const char *s)
-{
-	size_t len = strlen(s);
-
-	while (len) {
-		ssize_t n = write(fd, s, len);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return -1;
-		s += n;
-		len -= n;
-	}
-	return 0;
-}
-
-/* The "desc" of a QMP error reply, into @out. */
-static void qmp_error_desc(const char *line, char *out, size_t size)
-{
-	const char *d = strstr(line, "\"desc\"");
-	const char *q;
-
-	snprintf(out, size, "QMP error");
-	if (!d)
-		return;
-	d = strchr(d + 6, '"');
-	if (!d)
-		return;
-	q = strchr(d + 1, '"');
-	if (q)
-		snprintf(out, size, "%.*s", (int)(q - d - 1), d + 1);
 }
 
 /* Whether @line is the DEVICE_DELETED event of device @id. */
@@ -214,113 +93,107 @@ static int is_deleted(const char *line, const char *id)
 	return strstr(line, "\"DEVICE_DELETED\"") && strstr(line, want);
 }
 
-/*
- * Send one QMP command and wait for its reply, skipping events (but noting
- * a DEVICE_DELETED of device @id in *@deleted). Return: 0 on "return",
- * -1 with @err filled otherwise.
- */
-static int qmp_command(struct reader *q, const char *cmd, char *err,
-		       size_t size, const char *id, int *deleted)
+/* qmp_command()'s event callback: notes the DEVICE_DELETED it waits for. */
+struct deleted {
+	const char *id;
+	int seen;
+};
+
+static void note_deleted(const char *line, void *arg)
 {
-	char line[LINE_MAX_LEN];
+	struct deleted *d = arg;
+
+	if (d->id && is_deleted(line, d->id))
+		d->seen = 1;
+}
+
+/* Wait for the DEVICE_DELETED event of @d->id, at most deleted_ms. */
+static void wait_deleted(struct qmp *q, struct deleted *d)
+{
+	long long deadline = qmp_now_ms() + deleted_ms;
+	char *line;
 	int ret;
 
-	if (write_all(q->fd, cmd) || write_all(q->fd, "\n")) {
-		snprintf(err, size, "QMP write: %s", strerror(errno));
-		return -1;
+	while (!d->seen) {
+		ret = qmp_read_line(q, &line, deadline);
+		if (ret == -EMSGSIZE)
+			continue;
+		if (ret <= 0)
+			break;
+		note_deleted(line, d);
 	}
-	for (;;) {
-		ret = read_line(q, line, sizeof(line), now_ms() + qmp_ms);
-		if (ret <= 0) {
-			snprintf(err, size, "no QMP reply within %d ms",
-				 qmp_ms);
-			return -1;
-		}
-		if (strstr(line, "\"return\""))
-			return 0;
-		if (strstr(line, "\"error\"")) {
-			qmp_error_desc(line, err, size);
-			return -1;
-		}
-		if (id && is_deleted(line, id))
-			*deleted = 1;
-	}
+}
+
+/* The request named @req of the whitelist, or NULL. */
+static const struct request *find_request(const char *req)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(requests) / sizeof(requests[0]); i++)
+		if (!strcmp(req, requests[i].name))
+			return &requests[i];
+	return NULL;
 }
 
 /* One request: fills @answer with "ok" or "error <text>". */
 static void handle(const char *qmp_path, const char *req, char *answer,
 		   size_t size)
 {
-	char err[512], line[LINE_MAX_LEN];
-	struct reader q = { .fd = -1 };
-	const struct request *r = NULL;
-	long long t0 = now_ms(), deadline;
-	int deleted = 0, ret;
-	size_t i;
+	const struct request *r = find_request(req);
+	long long t0 = qmp_now_ms();
+	struct deleted d = { 0 };
+	char err[512], *reply;
+	struct qmp q;
+	int ret;
 
 	if (!strcmp(req, "ping")) {
 		snprintf(answer, size, "ok");
 		return;
 	}
-	for (i = 0; i < sizeof(requests) / sizeof(requests[0]); i++)
-		if (!strcmp(req, requests[i].name))
-			r = &requests[i];
 	if (!r) {
 		snprintf(answer, size, "error request not in the whitelist");
 		return;
 	}
-	q.fd = unix_connect(qmp_path);
-	if (q.fd < 0) {
-		snprintf(answer, size, "error QMP connect: %s",
-			 strerror(errno));
+	ret = qmp_open(&q, qmp_path, LINE_MAX_LEN, qmp_ms);
+	if (ret) {
+		snprintf(answer, size, "error QMP %s: %s", qmp_path,
+			 ret == -EPROTO ? "no greeting" : strerror(-ret));
 		return;
 	}
-	/* The greeting, then capabilities negotiation. */
-	if (read_line(&q, line, sizeof(line), now_ms() + qmp_ms) <= 0 ||
-	    !strstr(line, "\"QMP\"")) {
-		snprintf(answer, size, "error no QMP greeting");
-		goto out;
-	}
-	if (qmp_command(&q, "{\"execute\": \"qmp_capabilities\"}", err,
-			sizeof(err), NULL, NULL)) {
-		snprintf(answer, size, "error %s", err);
-		goto out;
-	}
-	ret = qmp_command(&q, r->qmp, err, sizeof(err), r->id, &deleted);
+	d.id = r->id;
+	ret = qmp_command(&q, r->qmp, &reply, note_deleted, &d);
 	if (ret) {
+		if (ret == -EIO)
+			qmp_error_desc(reply, err, sizeof(err));
+		else if (ret == -ETIMEDOUT)
+			snprintf(err, sizeof(err), "no QMP reply within %d ms",
+				 qmp_ms);
+		else
+			snprintf(err, sizeof(err), "QMP: %s", strerror(-ret));
 		say("%s: %s", req, err);
 		snprintf(answer, size, "error %s", err);
 		goto out;
 	}
-	say("%s: QMP reply after %lld ms", req, now_ms() - t0);
-	if (!r->id) {
-		snprintf(answer, size, "ok");
+	say("%s: QMP reply after %lld ms", req, qmp_now_ms() - t0);
+	snprintf(answer, size, "ok");
+	if (!r->id)
 		goto out;
-	}
-	deadline = now_ms() + deleted_ms;
-	while (!deleted) {
-		ret = read_line(&q, line, sizeof(line), deadline);
-		if (ret <= 0)
-			break;
-		if (is_deleted(line, r->id))
-			deleted = 1;
-	}
-	if (deleted) {
-		say("%s: DEVICE_DELETED after %lld ms", req, now_ms() - t0);
-		snprintf(answer, size, "ok");
+	wait_deleted(&q, &d);
+	if (d.seen) {
+		say("%s: DEVICE_DELETED after %lld ms", req, qmp_now_ms() - t0);
 	} else {
 		say("%s: no DEVICE_DELETED within %d ms", req, deleted_ms);
 		snprintf(answer, size, "error no DEVICE_DELETED within %d ms",
 			 deleted_ms);
 	}
 out:
-	close(q.fd);
+	qmp_close(&q);
 }
 
 int main(int argc, char **argv)
 {
-	struct reader g = { .fd = -1 };
-	char line[LINE_MAX_LEN], answer[600];
+	char answer[600], *line;
+	struct qmp g;
 	long long deadline;
 	int i = 1, ret;
 
@@ -336,19 +209,20 @@ int main(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
-	start_ms = now_ms();
+	start_ms = qmp_now_ms();
 	deadline = start_ms + connect_ms;
-	while ((g.fd = unix_connect(argv[i])) < 0) {
-		if (now_ms() > deadline) {
-			say("no guest socket %s: %s", argv[i],
-			     strerror(errno));
+	while ((ret = qmp_connect(&g, argv[i], LINE_MAX_LEN, qmp_ms))) {
+		if (qmp_now_ms() > deadline) {
+			say("no guest socket %s: %s", argv[i], strerror(-ret));
 			return 1;
 		}
 		usleep(100 * 1000);
 	}
 	say("connected to %s", argv[i]);
 	for (;;) {
-		ret = read_line(&g, line, sizeof(line), -1);
+		ret = qmp_read_line(&g, &line, -1);
+		if (ret == -EMSGSIZE)
+			continue;	/* an overlong line: dropped */
 		if (ret <= 0)
 			break;
 		line[strcspn(line, " \t\r")] = '\0';
@@ -356,10 +230,10 @@ int main(int argc, char **argv)
 			continue;
 		handle(argv[i + 1], line, answer, sizeof(answer));
 		say("%s -> %s", line, answer);
-		strcat(answer, "\n");
-		if (write_all(g.fd, answer))
+		if (qmp_write_line(&g, answer))
 			break;
 	}
+	qmp_close(&g);
 	say("guest socket closed: done");
 	return 0;
 }
