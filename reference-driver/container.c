@@ -4,6 +4,8 @@
  * join. Each open creates a container; the IOMMU model (type1v2, dma.c) is
  * chosen once a group is attached and dropped when the last group leaves.
  */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
 #include <linux/fs.h>
 #include <linux/miscdevice.h>
 #include <linux/slab.h>
@@ -207,7 +209,7 @@ int vref_container_init(void)
 	int ret = misc_register(&vref_container_misc);
 
 	if (ret == -EBUSY)
-		pr_err("vfio_ref: /dev/vfio/vfio (misc minor %d) is taken: unload the kernel's vfio modules first\n",
+		pr_err("/dev/vfio/vfio (misc minor %d) is taken: unload the kernel's vfio modules first\n",
 		       VFIO_MINOR);
 	return ret;
 }

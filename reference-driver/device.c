@@ -8,6 +8,8 @@
  * while user memory is copied: the user buffer may be a mapping of one of
  * our own BARs, whose fault handler takes vref_device::lock.
  */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
 #include <linux/io.h>
 #include <linux/io-64-nonatomic-lo-hi.h>
 #include <linux/kref.h>

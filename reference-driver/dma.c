@@ -25,6 +25,7 @@
 #include <linux/interval_tree.h>
 #include <linux/iommu.h>
 #include <linux/mm.h>
+#include <linux/module.h>
 #include <linux/mutex.h>
 #include <linux/rbtree.h>
 #include <linux/sched.h>
@@ -35,6 +36,16 @@
 #include <linux/vfio.h>
 
 #include "vfio_ref.h"
+
+static bool vref_allow_unsafe_interrupts;
+module_param_named(allow_unsafe_interrupts, vref_allow_unsafe_interrupts,
+		   bool, 0444);
+MODULE_PARM_DESC(allow_unsafe_interrupts,
+		 "Attach groups whose IOMMU has no interrupt remapping (weakens isolation)");
+
+static unsigned int vref_dma_entry_limit = U16_MAX;
+module_param_named(dma_entry_limit, vref_dma_entry_limit, uint, 0644);
+MODULE_PARM_DESC(dma_entry_limit, "Maximum number of DMA mappings per container (default 65535)");
 
 #define VREF_PIN_BATCH		512	/* pages per pin_user_pages_fast() */
 #define VREF_CAP_ALIGN		8	/* capabilities start 8-byte aligned */

@@ -5,6 +5,8 @@
  * viable when no device of it is driven by a host driver that does DMA,
  * which is exactly when the IOMMU layer lets us claim DMA ownership.
  */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
 #include <linux/anon_inodes.h>
 #include <linux/cdev.h>
 #include <linux/file.h>
@@ -112,11 +114,11 @@ static long vref_group_get_status(struct vref_group *group,
 {
 	unsigned long minsz = offsetofend(struct vfio_group_status, flags);
 	struct vfio_group_status status;
+	int ret;
 
-	if (copy_from_user(&status, arg, minsz))
-		return -EFAULT;
-	if (status.argsz < minsz)
-		return -EINVAL;
+	ret = vref_copy_argsz(&status, arg, minsz);
+	if (ret)
+		return ret;
 	status.flags = 0;
 	mutex_lock(&group->lock);
 	if (vref_group_viable(group))

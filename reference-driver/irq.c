@@ -13,6 +13,8 @@
  * eventfd of a running vector swaps a pointer under the state's spinlock:
  * the Linux interrupt stays requested.
  */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
 #include <linux/bitops.h>
 #include <linux/eventfd.h>
 #include <linux/interrupt.h>

@@ -5,11 +5,18 @@
  * so binding a device keeps its group viable; DMA ownership is claimed
  * only while user space uses the group (group.c).
  */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
 #include <linux/module.h>
 #include <linux/pci.h>
 #include <linux/slab.h>
 
 #include "vfio_ref.h"
+
+static unsigned int vref_grace_ms = 10000;
+module_param_named(grace_ms, vref_grace_ms, uint, 0644);
+MODULE_PARM_DESC(grace_ms,
+		 "Grace period in ms between a removal request and revocation (default 10000; per device in sysfs)");
 
 static struct vref_device *vref_device_alloc(struct pci_dev *pdev)
 {

@@ -19,6 +19,8 @@
  * Accesses are split into naturally aligned pieces of 4, 2 or 1 bytes; a
  * piece that mixes kinds reads the device once and merges.
  */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
 #include <linux/bitfield.h>
 #include <linux/minmax.h>
 #include <linux/mm.h>

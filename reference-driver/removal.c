@@ -5,6 +5,8 @@
  * request every second, wait at most the device's grace period, then revoke
  * the device so that removal always completes.
  */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
 #include <linux/completion.h>
 #include <linux/device.h>
 #include <linux/jiffies.h>

@@ -3,8 +3,10 @@
  * vfio_ref: the reference implementation of the VFIO groups ABI.
  *
  * Objects (one file each):
- *   main.c       module parameters, init/exit, the pseudo filesystem that
- *                gives each device an address space for its mmaps
+ *   main.c       module init and exit
+ *   util.c       what every file needs (argsz copy, the pseudo filesystem
+ *                that gives each device an address space for its mmaps);
+ *                it calls into no other file
  *   container.c  /dev/vfio/vfio: struct vref_container
  *   group.c      /dev/vfio/N: struct vref_group, viability, device fds
  *   pci.c        the PCI driver: probe and remove (with removal.c)
@@ -44,11 +46,6 @@
 #define VREF_INDEX_TO_OFFSET(i)	((u64)(i) << VREF_OFFSET_SHIFT)
 #define VREF_OFFSET_TO_INDEX(o)	((o) >> VREF_OFFSET_SHIFT)
 #define VREF_OFFSET_MASK	(((u64)1 << VREF_OFFSET_SHIFT) - 1)
-
-/* Module parameters (main.c). */
-extern bool vref_allow_unsafe_interrupts;
-extern unsigned int vref_dma_entry_limit;
-extern unsigned int vref_grace_ms;
 
 struct vref_iommu;
 struct vref_irq_state;
@@ -115,7 +112,9 @@ struct vref_device {
 	struct vref_irq_state *irqs;	/* irq.c */
 };
 
-/* main.c */
+/* util.c: helpers every file needs; it calls into no other file */
+int vref_fs_init(void);
+void vref_fs_exit(void);
 struct inode *vref_alloc_inode(void);
 int vref_copy_argsz(void *dst, const void __user *src, size_t minsz);
 
