@@ -75,6 +75,22 @@ TEST_F(container, node_is_misc_10_196)
 	ASSERT_EQ(196u, minor(st.st_rdev));
 }
 
+/* SPEC: SEC-6 */
+TEST(node_is_root_read_write_for_all)
+{
+	struct stat st;
+
+	ASSERT_EQ(0, stat(VT_CONTAINER_PATH, &st))
+		TH_LOG("%s: %s", VT_CONTAINER_PATH, strerror(errno));
+	/* With udev, the administrator's rules decide (as for GROUP-3). */
+	if ((st.st_uid != 0 || (st.st_mode & 07777) != 0666) &&
+	    !access("/run/udev/control", F_OK))
+		SKIP(return, "udev manages %s (mode %o, uid %u)",
+		     VT_CONTAINER_PATH, st.st_mode & 07777, st.st_uid);
+	ASSERT_EQ(0u, st.st_uid);
+	ASSERT_EQ(0666u, st.st_mode & 07777);
+}
+
 /* SPEC: CONT-10 */
 TEST_F(container, unknown_ioctl_is_refused)
 {

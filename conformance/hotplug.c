@@ -429,15 +429,6 @@ static bool edu_works(volatile void *bar, unsigned char *mem, uint64_t iova,
 	       !memcmp(src, dst, DMA_LEN);
 }
 
-static bool eventfd_fired(int fd, int ms)
-{
-	struct pollfd p = { .fd = fd, .events = POLLIN };
-	uint64_t count;
-
-	return poll(&p, 1, ms) == 1 &&
-	       read(fd, &count, sizeof(count)) == sizeof(count);
-}
-
 static void *two_pages(void)
 {
 	return mmap(NULL, 2 * PAGE, PROT_READ | PROT_WRITE,
@@ -593,7 +584,7 @@ TEST_F_TIMEOUT(hotplug, cooperative_user_lets_unplug_complete, 120)
 	t0 = now_ms();
 	ASSERT_EQ(0, unplug_request(self->tty, "device_del",
 				    &self->del_pending));
-	ASSERT_TRUE(eventfd_fired(self->req, REQ_MS));
+	ASSERT_TRUE(vt_eventfd_fired(self->req, REQ_MS));
 	t_req = now_ms();
 	/* Removal waits for us: the container's other edu keeps its DMA. */
 	ASSERT_TRUE(background_progress(&self->bg, 2, 5000));
@@ -621,7 +612,7 @@ TEST_F_TIMEOUT(hotplug, emptied_group_reports_not_viable, 120)
 
 	ASSERT_EQ(0, unplug_request(self->tty, "device_del",
 				    &self->del_pending));
-	ASSERT_TRUE(eventfd_fired(self->req, REQ_MS));
+	ASSERT_TRUE(vt_eventfd_fired(self->req, REQ_MS));
 	release_device(self);
 	ASSERT_EQ(0, unplug_answer(self->tty, &self->del_pending, answer,
 				   sizeof(answer)))
@@ -643,7 +634,7 @@ TEST_F_TIMEOUT(hotplug, replugged_device_works_again, 120)
 	ASSERT_TRUE(edu_works(self->bar, self->mem, IOVA_HP, 0x22));
 	ASSERT_EQ(0, unplug_request(self->tty, "device_del",
 				    &self->del_pending));
-	ASSERT_TRUE(eventfd_fired(self->req, REQ_MS));
+	ASSERT_TRUE(vt_eventfd_fired(self->req, REQ_MS));
 	release_group(self);
 	ASSERT_EQ(0, unplug_answer(self->tty, &self->del_pending, answer,
 				   sizeof(answer)))
@@ -664,7 +655,7 @@ TEST_F_TIMEOUT(hotplug, ignoring_user_is_revoked_after_grace, 120)
 	ASSERT_TRUE(edu_works(self->bar, self->mem, IOVA_HP, 0x44));
 	ASSERT_EQ(0, unplug_request(self->tty, "device_del",
 				    &self->del_pending));
-	ASSERT_TRUE(eventfd_fired(self->req, REQ_MS));
+	ASSERT_TRUE(vt_eventfd_fired(self->req, REQ_MS));
 	t_req = now_ms();
 	/* Ignore the request: removal must still complete, and soon. */
 	ASSERT_TRUE(wait_gone(self->hp.bdf, GRACE_MS + BOUND_MS))
@@ -837,7 +828,7 @@ TEST_F_TIMEOUT(joining, leaving_device_keeps_group_file, 120)
 	ASSERT_LE(0, self->device) TH_LOG("%s", err);
 	ASSERT_EQ(0, unplug_request(self->tty, "device_del_bridge",
 				    &self->del_pending));
-	ASSERT_TRUE(eventfd_fired(self->req, REQ_MS));
+	ASSERT_TRUE(vt_eventfd_fired(self->req, REQ_MS));
 	munmap(self->bar, self->bar_size);
 	self->bar = MAP_FAILED;
 	close(self->device);

@@ -7,7 +7,6 @@
  * interrupt kind the engine cannot raise skips, and so does a variant whose
  * device is absent.
  */
-#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -133,17 +132,6 @@ static unsigned int edge_index(const struct vt_engine_ops *ops)
 #define raise_irq(index, vector) \
 	ASSERT_EQ(0, vt_engine_irq_raise(&self->eng, (index), (vector)))
 
-/* Whether the eventfd fired within @ms; consumes its count. */
-static bool fired(int efd, int ms)
-{
-	struct pollfd p = { .fd = efd, .events = POLLIN };
-	uint64_t count;
-
-	if (poll(&p, 1, ms) != 1)
-		return false;
-	return read(efd, &count, sizeof(count)) == sizeof(count) && count > 0;
-}
-
 /* SPEC: IRQ-1 */
 TEST_F(irq, intx_info_is_automasked_eventfd)
 {
@@ -166,7 +154,7 @@ TEST_F(irq, intx_trigger_signals_eventfd)
 	ASSERT_EQ(0, vt_set_irqs(self->h.device, VFIO_PCI_INTX_IRQ_INDEX,
 			      VFIO_IRQ_SET_ACTION_TRIGGER, 0, 1, self->efd));
 	raise_irq(VFIO_PCI_INTX_IRQ_INDEX, 0);
-	ASSERT_TRUE(fired(self->efd, FIRES_MS));
+	ASSERT_TRUE(vt_eventfd_fired(self->efd, FIRES_MS));
 }
 
 /* SPEC: IRQ-3 */
@@ -176,15 +164,15 @@ TEST_F(irq, intx_stays_masked_until_unmask)
 	ASSERT_EQ(0, vt_set_irqs(self->h.device, VFIO_PCI_INTX_IRQ_INDEX,
 			      VFIO_IRQ_SET_ACTION_TRIGGER, 0, 1, self->efd));
 	raise_irq(VFIO_PCI_INTX_IRQ_INDEX, 0);
-	ASSERT_TRUE(fired(self->efd, FIRES_MS));
+	ASSERT_TRUE(vt_eventfd_fired(self->efd, FIRES_MS));
 	/* Acknowledge and raise again: masked, so no second signal ... */
 	vt_engine_irq_ack(&self->eng, VFIO_PCI_INTX_IRQ_INDEX);
 	raise_irq(VFIO_PCI_INTX_IRQ_INDEX, 0);
-	ASSERT_FALSE(fired(self->efd, QUIET_MS));
+	ASSERT_FALSE(vt_eventfd_fired(self->efd, QUIET_MS));
 	/* ... until user space unmasks the still-asserted line. */
 	ASSERT_EQ(0, vt_set_irqs(self->h.device, VFIO_PCI_INTX_IRQ_INDEX,
 			      VFIO_IRQ_SET_ACTION_UNMASK, 0, 1, VT_NO_FD));
-	ASSERT_TRUE(fired(self->efd, FIRES_MS));
+	ASSERT_TRUE(vt_eventfd_fired(self->efd, FIRES_MS));
 }
 
 /* SPEC: IRQ-2 */
@@ -194,7 +182,7 @@ TEST_F(irq, msi_trigger_signals_eventfd)
 	ASSERT_EQ(0, vt_set_irqs(self->h.device, VFIO_PCI_MSI_IRQ_INDEX,
 			      VFIO_IRQ_SET_ACTION_TRIGGER, 0, 1, self->efd));
 	raise_irq(VFIO_PCI_MSI_IRQ_INDEX, 0);
-	ASSERT_TRUE(fired(self->efd, FIRES_MS));
+	ASSERT_TRUE(vt_eventfd_fired(self->efd, FIRES_MS));
 }
 
 /* SPEC: IRQ-4 */
@@ -206,7 +194,7 @@ TEST_F(irq, trigger_count_zero_disables)
 	ASSERT_EQ(0, vt_set_irqs(self->h.device, VFIO_PCI_MSI_IRQ_INDEX,
 			      VFIO_IRQ_SET_ACTION_TRIGGER, 0, 0, VT_NO_FD));
 	raise_irq(VFIO_PCI_MSI_IRQ_INDEX, 0);
-	ASSERT_FALSE(fired(self->efd, QUIET_MS));
+	ASSERT_FALSE(vt_eventfd_fired(self->efd, QUIET_MS));
 }
 
 /* SPEC: IRQ-5 COMPAT-3 */
@@ -278,7 +266,7 @@ TEST_F(irq, bad_eventfd_keeps_previous_trigger)
 		       VFIO_IRQ_SET_ACTION_TRIGGER, 0, 1, 9999);
 	ASSERT_TRUE(ret == -EBADF || ret == -EINVAL) TH_LOG("got %d", ret);
 	raise_irq(index, 0);
-	ASSERT_TRUE(fired(self->efd, FIRES_MS));
+	ASSERT_TRUE(vt_eventfd_fired(self->efd, FIRES_MS));
 }
 
 /* Arm MSI-X vectors 0..n-1, one eventfd each. */
@@ -303,10 +291,10 @@ TEST_F(irq, msix_trigger_signals_eventfd)
 	ASSERT_EQ(0, vt_set_irqs(self->h.device, VFIO_PCI_MSIX_IRQ_INDEX,
 			      VFIO_IRQ_SET_ACTION_TRIGGER, 0, 1, self->efd));
 	raise_irq(VFIO_PCI_MSIX_IRQ_INDEX, 0);
-	ASSERT_TRUE(fired(self->efd, FIRES_MS));
+	ASSERT_TRUE(vt_eventfd_fired(self->efd, FIRES_MS));
 	/* Edge-triggered: the next message is the next signal. */
 	raise_irq(VFIO_PCI_MSIX_IRQ_INDEX, 0);
-	ASSERT_TRUE(fired(self->efd, FIRES_MS));
+	ASSERT_TRUE(vt_eventfd_fired(self->efd, FIRES_MS));
 }
 
 /*
@@ -329,10 +317,10 @@ TEST_F(irq, msix_each_vector_signals_its_own_eventfd)
 	ASSERT_EQ(0, msix_arm(self->h.device, efd, MSIX_VECTORS));
 	for (i = raised - 1; i >= 0; i--) {
 		raise_irq(VFIO_PCI_MSIX_IRQ_INDEX, i);
-		EXPECT_TRUE(fired(efd[i], FIRES_MS)) TH_LOG("vector %d", i);
+		EXPECT_TRUE(vt_eventfd_fired(efd[i], FIRES_MS)) TH_LOG("vector %d", i);
 		for (j = 0; j < MSIX_VECTORS; j++)
 			if (j != i)
-				EXPECT_FALSE(fired(efd[j], 0))
+				EXPECT_FALSE(vt_eventfd_fired(efd[j], 0))
 					TH_LOG("vector %d signalled %d", i, j);
 	}
 	ASSERT_EQ(0, vt_set_irqs(self->h.device, VFIO_PCI_MSIX_IRQ_INDEX,
@@ -350,7 +338,7 @@ TEST_F(irq, msix_trigger_count_zero_disables)
 	ASSERT_EQ(0, vt_set_irqs(self->h.device, VFIO_PCI_MSIX_IRQ_INDEX,
 			      VFIO_IRQ_SET_ACTION_TRIGGER, 0, 0, VT_NO_FD));
 	raise_irq(VFIO_PCI_MSIX_IRQ_INDEX, 0);
-	ASSERT_FALSE(fired(self->efd, QUIET_MS));
+	ASSERT_FALSE(vt_eventfd_fired(self->efd, QUIET_MS));
 }
 
 /* SPEC: IRQ-6 */

@@ -106,15 +106,6 @@ static long now_ms(void)
 	return t.tv_sec * 1000L + t.tv_nsec / 1000000L;
 }
 
-static bool eventfd_fired(int fd, int ms)
-{
-	struct pollfd p = { .fd = fd, .events = POLLIN };
-	uint64_t count;
-
-	return poll(&p, 1, ms) == 1 &&
-	       read(fd, &count, sizeof(count)) == sizeof(count);
-}
-
 static void release_files(FIXTURE_DATA(removal) *self)
 {
 	if (self->bar != MAP_FAILED && self->bar)
@@ -178,7 +169,7 @@ static void unbind_ignoring_request(struct __test_metadata *_metadata,
 
 	self->unbinder = start_unbind(self->dev.bdf, self->driver);
 	ASSERT_LT(0, self->unbinder);
-	ASSERT_TRUE(eventfd_fired(self->req, 5000));
+	ASSERT_TRUE(vt_eventfd_fired(self->req, 5000));
 	t = now_ms();
 	ASSERT_TRUE(child_done(self->unbinder, GRACE_MS + BOUND_MS))
 		TH_LOG("unbind still waiting %d ms after the request",
@@ -196,7 +187,7 @@ TEST_F(removal, cooperative_user_lets_unbind_complete)
 
 	self->unbinder = start_unbind(self->dev.bdf, self->driver);
 	ASSERT_LT(0, self->unbinder);
-	ASSERT_TRUE(eventfd_fired(self->req, 5000));
+	ASSERT_TRUE(vt_eventfd_fired(self->req, 5000));
 	t = now_ms();
 	release_files(self);
 	ASSERT_TRUE(child_done(self->unbinder, 2000));
@@ -258,7 +249,7 @@ TEST_F(removal, revocation_waits_out_the_device_grace)
 
 	self->unbinder = start_unbind(self->dev.bdf, self->driver);
 	ASSERT_LT(0, self->unbinder);
-	ASSERT_TRUE(eventfd_fired(self->req, 5000));
+	ASSERT_TRUE(vt_eventfd_fired(self->req, 5000));
 	ASSERT_TRUE(child_done(self->unbinder, GRACE_MS + BOUND_MS))
 		TH_LOG("unbind still waiting %d ms after the request",
 		       GRACE_MS + BOUND_MS);
@@ -315,7 +306,7 @@ TEST_F(removal, other_group_keeps_working_during_removal)
 
 	self->unbinder = start_unbind(self->dev.bdf, self->driver);
 	ASSERT_LT(0, self->unbinder);
-	ASSERT_TRUE(eventfd_fired(self->req, 5000));
+	ASSERT_TRUE(vt_eventfd_fired(self->req, 5000));
 	EXPECT_TRUE(vt_edu_echoes(bar, 0x5a5a0000));
 	release_files(self);
 	ASSERT_TRUE(child_done(self->unbinder, 2000));
@@ -510,7 +501,7 @@ TEST_F(removal, revocation_releases_irq_triggers)
 	ASSERT_EQ(0, vt_set_irqs(self->h.device, VFIO_PCI_MSI_IRQ_INDEX,
 				 VFIO_IRQ_SET_ACTION_TRIGGER, 0, 1, msi));
 	vt_edu_irq_raise(self->bar);
-	ASSERT_TRUE(eventfd_fired(msi, 2000));
+	ASSERT_TRUE(vt_eventfd_fired(msi, 2000));
 	vt_edu_irq_ack(self->bar);
 	irq = msi_irq(self->dev.bdf);
 	ASSERT_LT(0, irq);
@@ -525,7 +516,7 @@ TEST_F(removal, revocation_releases_irq_triggers)
 
 	self->unbinder = start_unbind(self->dev.bdf, self->driver);
 	ASSERT_LT(0, self->unbinder);
-	ASSERT_TRUE(eventfd_fired(self->req, 5000));
+	ASSERT_TRUE(vt_eventfd_fired(self->req, 5000));
 	close(self->req);
 	self->req = -1;
 	ASSERT_EQ(0, eventfd_id_is_free(req_id));
@@ -919,7 +910,7 @@ TEST_F_TIMEOUT(soak, bind_use_revoke_rebind_rounds, 240)
 
 		self->unbinder = start_unbind(self->dev.bdf, self->driver);
 		ASSERT_LT(0, self->unbinder);
-		ASSERT_TRUE(eventfd_fired(self->req, 5000));
+		ASSERT_TRUE(vt_eventfd_fired(self->req, 5000));
 		t = now_ms();
 		ASSERT_TRUE(child_done(self->unbinder,
 				       SOAK_GRACE_MS + BOUND_MS))

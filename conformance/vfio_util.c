@@ -6,6 +6,7 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <poll.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <stdio.h>
@@ -13,7 +14,15 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <grp.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <linux/capability.h>
 
 #include "vfio_util.h"
 
@@ -970,4 +979,244 @@ int vt_rebind(const char *bdf, const char *driver)
 	if (vt_driver_of(bdf, cur, sizeof(cur)) || strcmp(cur, driver))
 		return -EBUSY;
 	return 0;
+}
+
+/* Whether the calling thread holds any capability (effective or permitted). */
+static int has_capabilities(void)
+{
+	struct __user_cap_header_struct hdr = {
+		.version = _LINUX_CAPABILITY_VERSION_3,
+	};
+	struct __user_cap_data_struct data[2];
+
+	if (syscall(SYS_capget, &hdr, data))
+		return -errno;
+	return data[0].effective || data[1].effective ||
+	       data[0].permitted || data[1].permitted;
+}
+
+/**
+ * vt_become() - turn the calling process into the unprivileged user @u
+ *
+ * RLIMIT_MEMLOCK first (raising a hard limit needs privilege), then no
+ * supplementary groups, the gid and the uid (real, effective and saved);
+ * the uid change from root drops every capability, which is checked, and
+ * no_new_privs keeps it so. Dumpable again, so that /proc/self is the
+ * user's. Return: 0, or -errno of the step that failed (-EPERM when
+ * capabilities remain).
+ */
+int vt_become(const struct vt_user *u)
+{
+	struct rlimit lim = { .rlim_cur = u->memlock, .rlim_max = u->memlock };
+	int caps;
+
+	if (setrlimit(RLIMIT_MEMLOCK, &lim) || setgroups(0, NULL) ||
+	    setresgid(u->gid, u->gid, u->gid) ||
+	    setresuid(u->uid, u->uid, u->uid) ||
+	    prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) ||
+	    prctl(PR_SET_DUMPABLE, 1, 0, 0, 0))
+		return -errno;
+	caps = has_capabilities();
+	if (caps < 0)
+		return caps;
+	return caps ? -EPERM : 0;
+}
+
+/**
+ * vt_fork_as() - fork a child that runs as the unprivileged user @u
+ *
+ * The child that cannot become @u (vt_become()) says why and exits with
+ * status 2. Return: 0 in the child, the child's pid in the parent, or
+ * -errno when fork() failed.
+ */
+pid_t vt_fork_as(const struct vt_user *u)
+{
+	pid_t pid;
+	int ret;
+
+	fflush(NULL);
+	pid = fork();
+	if (pid < 0)
+		return -errno;
+	if (pid > 0)
+		return pid;
+	ret = vt_become(u);
+	if (ret) {
+		fprintf(stderr, "# cannot become uid %u gid %u: %s\n",
+			(unsigned int)u->uid, (unsigned int)u->gid,
+			strerror(-ret));
+		_exit(2);
+	}
+	return 0;
+}
+
+/**
+ * vt_reap() - wait for a child of vt_fork_as()
+ * Return: 0 when it exited with status 0, its exit status, 128 + the
+ * signal that ended it, or -errno when waiting failed.
+ */
+int vt_reap(pid_t pid)
+{
+	int status;
+
+	if (waitpid(pid, &status, 0) != pid)
+		return -errno;
+	if (WIFSIGNALED(status))
+		return 128 + WTERMSIG(status);
+	return WEXITSTATUS(status);
+}
+
+/**
+ * vt_node_stat() - owner, group and mode of /dev/vfio/<group>
+ * Return: 0 with @node filled, or -errno (-ENOENT: no node).
+ */
+int vt_node_stat(int group, struct vt_node *node)
+{
+	struct stat st;
+
+	snprintf(node->path, sizeof(node->path), "/dev/vfio/%d", group);
+	if (stat(node->path, &st))
+		return -errno;
+	node->uid = st.st_uid;
+	node->gid = st.st_gid;
+	node->mode = st.st_mode & 07777;
+	return 0;
+}
+
+/**
+ * vt_node_give() - chown and chmod a group node to a user, as an
+ *	administrator (libvirt, a udev rule) does for a VMM's user
+ * @saved: filled with what the node had, for vt_node_restore()
+ * Return: 0 or -errno.
+ */
+int vt_node_give(int group, const struct vt_user *u, mode_t mode,
+		 struct vt_node *saved)
+{
+	int ret = vt_node_stat(group, saved);
+
+	if (ret)
+		return ret;
+	if (chown(saved->path, u->uid, u->gid) || chmod(saved->path, mode))
+		return -errno;
+	return 0;
+}
+
+/**
+ * vt_node_restore() - put back the owner and mode vt_node_give() found
+ * Return: 0, or -errno (-ENOENT when the node went away meanwhile).
+ */
+int vt_node_restore(const struct vt_node *saved)
+{
+	if (!saved->path[0])
+		return 0;
+	if (chown(saved->path, saved->uid, saved->gid) ||
+	    chmod(saved->path, saved->mode))
+		return -errno;
+	return 0;
+}
+
+/**
+ * vt_send_fds() - pass @n fds over a unix socket (SCM_RIGHTS)
+ * Return: 0 or -errno.
+ */
+int vt_send_fds(int sock, const int *fds, int n)
+{
+	char data = 'F', cbuf[CMSG_SPACE(8 * sizeof(int))];
+	struct iovec iov = { .iov_base = &data, .iov_len = 1 };
+	struct msghdr msg = {
+		.msg_iov = &iov,
+		.msg_iovlen = 1,
+		.msg_control = cbuf,
+		.msg_controllen = CMSG_SPACE(n * sizeof(int)),
+	};
+	struct cmsghdr *cm;
+
+	if (n < 1 || n > 8)
+		return -EINVAL;
+	memset(cbuf, 0, sizeof(cbuf));
+	cm = CMSG_FIRSTHDR(&msg);
+	cm->cmsg_level = SOL_SOCKET;
+	cm->cmsg_type = SCM_RIGHTS;
+	cm->cmsg_len = CMSG_LEN(n * sizeof(int));
+	memcpy(CMSG_DATA(cm), fds, n * sizeof(int));
+	return sendmsg(sock, &msg, 0) == 1 ? 0 : -errno;
+}
+
+/**
+ * vt_recv_fds() - receive exactly @n fds sent by vt_send_fds()
+ * Return: 0 with the new fds (close-on-exec) in @fds, or -errno (-EPIPE:
+ * the peer closed; -EBADMSG: not @n fds).
+ */
+int vt_recv_fds(int sock, int *fds, int n)
+{
+	char data, cbuf[CMSG_SPACE(8 * sizeof(int))];
+	struct iovec iov = { .iov_base = &data, .iov_len = 1 };
+	struct msghdr msg = {
+		.msg_iov = &iov,
+		.msg_iovlen = 1,
+		.msg_control = cbuf,
+		.msg_controllen = sizeof(cbuf),
+	};
+	struct cmsghdr *cm;
+	ssize_t r;
+
+	if (n < 1 || n > 8)
+		return -EINVAL;
+	r = recvmsg(sock, &msg, MSG_CMSG_CLOEXEC);
+	if (r < 0)
+		return -errno;
+	if (r == 0)
+		return -EPIPE;
+	cm = CMSG_FIRSTHDR(&msg);
+	if (!cm || cm->cmsg_type != SCM_RIGHTS ||
+	    cm->cmsg_len != CMSG_LEN(n * sizeof(int)))
+		return -EBADMSG;
+	memcpy(fds, CMSG_DATA(cm), n * sizeof(int));
+	return 0;
+}
+
+/*
+ * Checkpoints between a test and its child over a socketpair: the child
+ * stops at a point (vt_sync_child), the parent measures what only it can
+ * (pinned pages) and lets it go on (vt_sync_release).
+ */
+
+/** vt_sync_child() - in the child: reach a checkpoint, wait to go on */
+int vt_sync_child(int sock)
+{
+	char c = 'S';
+
+	if (write(sock, &c, 1) != 1)
+		return -errno;
+	return read(sock, &c, 1) == 1 ? 0 : -EPIPE;
+}
+
+/** vt_sync_parent() - in the parent: wait for the child's checkpoint */
+int vt_sync_parent(int sock)
+{
+	char c;
+
+	return read(sock, &c, 1) == 1 ? 0 : -EPIPE;
+}
+
+/** vt_sync_release() - in the parent: let the child go on */
+int vt_sync_release(int sock)
+{
+	char c = 'G';
+
+	return write(sock, &c, 1) == 1 ? 0 : -errno;
+}
+
+/**
+ * vt_eventfd_fired() - whether an eventfd was signalled within @ms
+ * Consumes its count. Return: true when it was.
+ */
+bool vt_eventfd_fired(int efd, int ms)
+{
+	struct pollfd p = { .fd = efd, .events = POLLIN };
+	uint64_t count;
+
+	if (poll(&p, 1, ms) != 1)
+		return false;
+	return read(efd, &count, sizeof(count)) == sizeof(count) && count > 0;
 }

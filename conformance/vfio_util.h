@@ -13,7 +13,10 @@
 #include <stddef.h>
 #include <setjmp.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <unistd.h>
 #include <sys/ioctl.h>
+#include <sys/types.h>
 #include "vfio_groups.h"
 
 #define VT_CONTAINER_PATH	"/dev/vfio/vfio"
@@ -153,6 +156,39 @@ int vt_map_dma(int container, void *vaddr, uint64_t iova, uint64_t size,
 int vt_unmap_dma(int container, uint64_t iova, uint64_t size);
 
 /*
+ * An unprivileged user, as a VMM runs as one (spec: Security): a uid and
+ * gid of its own, no supplementary groups, no capabilities, and its own
+ * RLIMIT_MEMLOCK. Numeric: no /etc/passwd is needed (busybox guest).
+ */
+struct vt_user {
+	uid_t uid;
+	gid_t gid;
+	unsigned long memlock;	/* RLIMIT_MEMLOCK, soft and hard, bytes */
+};
+
+/* What an administrator changed on a group node, to put it back. */
+struct vt_node {
+	char path[64];
+	uid_t uid;
+	gid_t gid;
+	mode_t mode;		/* permission bits */
+};
+
+int vt_become(const struct vt_user *u);
+pid_t vt_fork_as(const struct vt_user *u);
+int vt_reap(pid_t pid);
+int vt_node_stat(int group, struct vt_node *node);
+int vt_node_give(int group, const struct vt_user *u, mode_t mode,
+		 struct vt_node *saved);
+int vt_node_restore(const struct vt_node *saved);
+int vt_send_fds(int sock, const int *fds, int n);
+int vt_recv_fds(int sock, int *fds, int n);
+int vt_sync_child(int sock);
+int vt_sync_parent(int sock);
+int vt_sync_release(int sock);
+bool vt_eventfd_fired(int efd, int ms);
+
+/*
  * Skip from a FIXTURE_SETUP so that the test body does not run: the
  * harness's own ASSERT bail-out path (older harnesses run the body after a
  * plain SKIP(return) in the setup). The setup must not hold resources then.
@@ -186,6 +222,34 @@ int vt_unmap_dma(int container, uint64_t iova, uint64_t size);
 	ASSERT_EQ(0u, vt_leaks_compare((before), &__now, __msg, \
 				       sizeof(__msg))) \
 		TH_LOG(fmt ": %s", ##__VA_ARGS__, __msg); \
+} while (0)
+
+/*
+ * Run body(_metadata, arg) in a child process as the unprivileged user @u
+ * (vt_fork_as()); evaluates to the child's pid, or -errno when it could not
+ * be forked. The body uses ASSERT_*() only (no EXPECT_*, no SKIP): a failed
+ * assertion ends the child with status 1, a body that returns ends it with
+ * 0; vt_reap() tells which. The caller's fixture teardown does not run in
+ * the child.
+ */
+#define vt_spawn_as(u, body, arg) ({ \
+	pid_t __vt_pid = vt_fork_as(u); \
+	if (__vt_pid == 0) { \
+		int __vt_failed = setjmp(_metadata->env); \
+		if (!__vt_failed) \
+			body(_metadata, arg); \
+		fflush(NULL); \
+		_exit(__vt_failed ? 1 : 0); \
+	} \
+	__vt_pid; \
+})
+
+/* vt_spawn_as() and wait: the test fails unless the body passed. */
+#define vt_run_as(u, body, arg) do { \
+	pid_t __vt_child = vt_spawn_as(u, body, arg); \
+	ASSERT_LT(0, __vt_child) TH_LOG("fork: %s", strerror(-__vt_child)); \
+	ASSERT_EQ(0, vt_reap(__vt_child)) \
+		TH_LOG("%s as uid %u failed", #body, (unsigned int)(u)->uid); \
 } while (0)
 
 #endif /* VFIO_UTIL_H */
