@@ -43,6 +43,7 @@
 #include <unistd.h>
 #include <sys/eventfd.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 
 #include "vfio_util.h"
@@ -118,6 +119,16 @@ static int opt_threads = 4;
 static int opt_duration = 15;	/* seconds: a bound, ops come first */
 static int opt_op_timeout = 60;
 static int opt_verbose;
+/*
+ * The odd-numbered threads run as this uid (and gid) when it is not 0,
+ * without capabilities, as a VMM's user does (spec: Security); the node of
+ * the first group is given to it for the run, the others stay root's.
+ */
+static unsigned int opt_uid = 1000;
+static int owned_group = -1;	/* the group whose node opt_uid owns */
+static struct vt_node owned_saved;
+/* The process's RLIMIT_MEMLOCK with unprivileged threads: 32 pages. */
+#define UNPRIV_MEMLOCK	(32 * PAGE)
 
 struct slot {
 	pthread_rwlock_t lock;	/* read: a call uses fd; write: open/close */
@@ -142,6 +153,8 @@ struct tstate {
 	long done;
 	int efd[2];
 	bool chaos;		/* this call's arguments may be invalid */
+	bool unpriv;		/* runs as opt_uid, without capabilities */
+	bool eacces_ok;		/* the open in progress may fail with EACCES */
 	sigjmp_buf bus_env;
 	volatile int in_touch;
 	/* For the monitor: the call in progress, and since when. */
@@ -335,10 +348,13 @@ static int slot_group(int s)
 
 /* --- one call ----------------------------------------------------------- */
 
-static bool allowed(enum call c, int err)
+static bool allowed(struct tstate *t, enum call c, int err)
 {
 	int i;
 
+	/* SEC-8: a group node whose permissions do not grant the thread. */
+	if (err == EACCES)
+		return c == C_OPEN_GROUP && t->eacces_ok;
 	if (err == EBADF && c != C_OPEN_CONTAINER && c != C_OPEN_GROUP)
 		return true;
 	for (i = 0; calls[c].allowed[i]; i++)
@@ -371,7 +387,7 @@ static void end(struct tstate *t, enum call c, long ret, int err)
 	}
 	__atomic_fetch_add(&hist[c][err > 0 && err <= MAX_ERRNO ? err : 0],
 			   1, __ATOMIC_RELAXED);
-	if (allowed(c, err))
+	if (allowed(t, c, err))
 		return;
 	if (known_deviation(c, err))
 		return;
@@ -414,9 +430,11 @@ static void op_open_group(struct tstate *t)
 	/* Closing the slot first lets the same group be opened again. */
 	if (one_in(t, 2))
 		slot_set(s, -1);
-	begin(t, "open(%s) -> slot %d", path, s);
+	begin(t, "open(%s) -> slot %d%s", path, s, t->unpriv ? " as uid" : "");
+	t->eacces_ok = t->unpriv && g != owned_group;
 	fd = open(path, O_RDWR | O_CLOEXEC);
 	end(t, C_OPEN_GROUP, fd, errno);
+	t->eacces_ok = false;
 	if (fd >= 0)
 		slot_set(s, fd);
 }
@@ -445,9 +463,12 @@ static void op_setup(struct tstate *t)
 	if (reopen || slots[g].fd < 0) {
 		slot_set(g, -1);
 		snprintf(path, sizeof(path), "/dev/vfio/%d", grp);
-		begin(t, "setup: open(%s) -> slot %d", path, g);
+		begin(t, "setup: open(%s) -> slot %d%s", path, g,
+		      t->unpriv ? " as uid" : "");
+		t->eacces_ok = t->unpriv && grp != owned_group;
 		fd = open(path, O_RDWR | O_CLOEXEC);
 		end(t, C_OPEN_GROUP, fd, errno);
+		t->eacces_ok = false;
 		if (fd >= 0)
 			slot_set(g, fd);
 	}
@@ -963,6 +984,17 @@ static void *fuzz_thread(void *arg)
 	long per = opt_ops / opt_threads + (t->id < opt_ops % opt_threads);
 
 	self_state = t;
+	if (t->unpriv) {
+		struct vt_user u = { opt_uid, opt_uid, UNPRIV_MEMLOCK };
+		int ret = vt_thread_become(&u);
+
+		if (ret) {
+			printf("# FAIL: thread %d cannot become uid %u: %s\n",
+			       t->id, opt_uid, strerror(-ret));
+			failed = 1;
+			return NULL;
+		}
+	}
 	for (t->done = 0; t->done < per && !stop; t->done++) {
 		if (time(NULL) >= deadline) {
 			stop = 1;
@@ -1058,6 +1090,7 @@ static int fuzz_child(void)
 	for (i = 0; i < opt_threads; i++) {
 		ts[i].id = i;
 		ts[i].rng = opt_seed ^ (0x632be59bd9b4e019ULL * (i + 1));
+		ts[i].unpriv = opt_uid && (i & 1);
 		ts[i].efd[0] = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 		ts[i].efd[1] = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	}
@@ -1084,13 +1117,16 @@ static void usage(FILE *f)
 {
 	fprintf(f,
 		"usage: fuzz [--seed S] [--ops N] [--threads T] [--duration SEC]\n"
-		"            [--op-timeout SEC] [--races] [--help]\n"
+		"            [--op-timeout SEC] [--uid U] [--races] [--help]\n"
 		"Fuzzes the VFIO container, group and device files of the edu devices\n"
 		"bound to a VFIO implementation. Defaults: a random seed, 10000 operations,\n"
 		"4 threads, at most 15 s, 60 s per call. Without arguments they come from\n"
 		"$VFIO_FUZZ_ARGS. The seed is printed first; --seed S --ops N --threads T\n"
 		"repeats every thread's sequence. --races lets a group detach race the\n"
 		"container's ioctls on the kernel's VFIO too (a known 6.1 use-after-free).\n"
+		"--uid U (default 1000; 0: none) runs the odd-numbered threads as uid and\n"
+		"gid U without capabilities, the first group's node given to U for the\n"
+		"run, and RLIMIT_MEMLOCK at 32 pages (their MAP_DMA hits it).\n"
 		"Exit: 0 clean, 1 unexpected errno or\n"
 		"leak, 2 usage, 3 hang, 4 no device.\n");
 }
@@ -1105,13 +1141,14 @@ static int parse_args(int argc, char **argv)
 		{ "op-timeout", required_argument, NULL, 'w' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "races", no_argument, NULL, 'r' },
+		{ "uid", required_argument, NULL, 'u' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	bool seeded = false;
 	int o;
 
-	while ((o = getopt_long(argc, argv, "s:n:t:d:w:vrh", longopts, NULL)) != -1) {
+	while ((o = getopt_long(argc, argv, "s:n:t:d:w:vru:h", longopts, NULL)) != -1) {
 		switch (o) {
 		case 's':
 			opt_seed = strtoull(optarg, NULL, 0);
@@ -1134,6 +1171,9 @@ static int parse_args(int argc, char **argv)
 			break;
 		case 'r':
 			opt_races = true;
+			break;
+		case 'u':
+			opt_uid = strtoul(optarg, NULL, 0);
 			break;
 		case 'h':
 			usage(stdout);
@@ -1196,6 +1236,35 @@ static int setup_memory(void)
 	return 0;
 }
 
+/*
+ * With --uid: the first group's node to the user (as an administrator
+ * gives it to a VMM's user), and the process's RLIMIT_MEMLOCK, which binds
+ * only the threads without CAP_IPC_LOCK, low enough for them to hit it.
+ */
+static int unpriv_setup(void)
+{
+	struct vt_user u = { opt_uid, opt_uid, UNPRIV_MEMLOCK };
+	struct rlimit lim = { UNPRIV_MEMLOCK, UNPRIV_MEMLOCK };
+	int ret;
+
+	if (!opt_uid)
+		return 0;
+	ret = vt_node_give(groups[0], &u, 0600, &owned_saved);
+	if (ret) {
+		printf("# fuzz: cannot give /dev/vfio/%d to uid %u: %s\n",
+		       groups[0], opt_uid, strerror(-ret));
+		return -1;
+	}
+	owned_group = groups[0];
+	if (setrlimit(RLIMIT_MEMLOCK, &lim)) {
+		vt_node_restore(&owned_saved);
+		return -1;
+	}
+	printf("# fuzz: threads 1, 3, ... run as uid %u without capabilities, RLIMIT_MEMLOCK %lu KiB; /dev/vfio/%d is theirs, the rest root's\n",
+	       opt_uid, UNPRIV_MEMLOCK >> 10, owned_group);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	long pinned0, pinned1;
@@ -1207,8 +1276,9 @@ int main(int argc, char **argv)
 	if (parse_args(argc, argv))
 		return 2;
 	setvbuf(stdout, NULL, _IOLBF, 0);
-	printf("# fuzz: seed %#" PRIx64 " ops %ld threads %d duration %ds op-timeout %ds\n",
-	       opt_seed, opt_ops, opt_threads, opt_duration, opt_op_timeout);
+	printf("# fuzz: seed %#" PRIx64 " ops %ld threads %d duration %ds op-timeout %ds uid %u\n",
+	       opt_seed, opt_ops, opt_threads, opt_duration, opt_op_timeout,
+	       opt_uid);
 	nedus = vt_find_pci(EDU_VENDOR, EDU_DEVICE, edus, VT_MAX_DEVICES);
 	for (i = 0; i < nedus; i++) {
 		if (edus[i].group < 0 || !vt_group_has_node(edus[i].group))
@@ -1228,7 +1298,7 @@ int main(int argc, char **argv)
 	avoid_detach_race = upstream && !opt_races;
 	if (avoid_detach_race)
 		printf("# fuzz: a group's detach is kept apart from container ioctls (Linux 6.1 frees type1's state under them; --races allows it)\n");
-	if (setup_memory())
+	if (setup_memory() || unpriv_setup())
 		return 2;
 	pinned0 = vt_pinned_pages();
 	fflush(stdout);
@@ -1244,6 +1314,7 @@ int main(int argc, char **argv)
 	limit = time(NULL) + opt_duration + 3 * opt_op_timeout + 30;
 	while ((w = waitpid(pid, &status, WNOHANG)) == 0 && time(NULL) < limit)
 		usleep(100 * 1000);
+	vt_node_restore(&owned_saved);
 	if (w == 0) {
 		printf("# HANG: the fuzzing process has not exited %lds after its start (seed %#" PRIx64 ")\n",
 		       (long)(opt_duration + 3 * opt_op_timeout + 30), opt_seed);

@@ -14,7 +14,6 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
-#include <grp.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
@@ -996,30 +995,53 @@ static int has_capabilities(void)
 }
 
 /**
- * vt_become() - turn the calling process into the unprivileged user @u
+ * vt_thread_become() - make the calling thread alone the unprivileged user @u
  *
- * RLIMIT_MEMLOCK first (raising a hard limit needs privilege), then no
- * supplementary groups, the gid and the uid (real, effective and saved);
- * the uid change from root drops every capability, which is checked, and
- * no_new_privs keeps it so. Dumpable again, so that /proc/self is the
- * user's. Return: 0, or -errno of the step that failed (-EPERM when
- * capabilities remain).
+ * Raw system calls: glibc's wrappers would change every thread of the
+ * process (the fuzzer runs some threads as a user, the rest as root). No
+ * supplementary groups, then the gid and the uid (real, effective and
+ * saved); the uid change from root drops the thread's capabilities, which
+ * is checked. RLIMIT_MEMLOCK is the process's: not touched.
+ * Return: 0, or -errno of the step that failed (-EPERM when capabilities
+ * remain).
  */
-int vt_become(const struct vt_user *u)
+int vt_thread_become(const struct vt_user *u)
 {
-	struct rlimit lim = { .rlim_cur = u->memlock, .rlim_max = u->memlock };
 	int caps;
 
-	if (setrlimit(RLIMIT_MEMLOCK, &lim) || setgroups(0, NULL) ||
-	    setresgid(u->gid, u->gid, u->gid) ||
-	    setresuid(u->uid, u->uid, u->uid) ||
-	    prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) ||
-	    prctl(PR_SET_DUMPABLE, 1, 0, 0, 0))
+	if (syscall(SYS_setgroups, 0, NULL) ||
+	    syscall(SYS_setresgid, u->gid, u->gid, u->gid) ||
+	    syscall(SYS_setresuid, u->uid, u->uid, u->uid))
 		return -errno;
 	caps = has_capabilities();
 	if (caps < 0)
 		return caps;
 	return caps ? -EPERM : 0;
+}
+
+/**
+ * vt_become() - turn the calling (single-threaded) process into the
+ *	unprivileged user @u
+ *
+ * RLIMIT_MEMLOCK first (raising a hard limit needs privilege), then
+ * vt_thread_become(); no_new_privs keeps the capabilities dropped, and the
+ * process is dumpable again, so that /proc/self is the user's.
+ * Return: 0, or -errno of the step that failed.
+ */
+int vt_become(const struct vt_user *u)
+{
+	struct rlimit lim = { .rlim_cur = u->memlock, .rlim_max = u->memlock };
+	int ret;
+
+	if (setrlimit(RLIMIT_MEMLOCK, &lim))
+		return -errno;
+	ret = vt_thread_become(u);
+	if (ret)
+		return ret;
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) ||
+	    prctl(PR_SET_DUMPABLE, 1, 0, 0, 0))
+		return -errno;
+	return 0;
 }
 
 /**

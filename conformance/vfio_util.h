@@ -174,6 +174,7 @@ struct vt_node {
 	mode_t mode;		/* permission bits */
 };
 
+int vt_thread_become(const struct vt_user *u);
 int vt_become(const struct vt_user *u);
 pid_t vt_fork_as(const struct vt_user *u);
 int vt_reap(pid_t pid);
