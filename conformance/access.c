@@ -371,7 +371,7 @@ static void borrower(struct __test_metadata *_metadata, struct ctx *c)
 	ASSERT_EQ(-ENOMEM, vt_map_dma(container, buf + 8 * PAGE, IOVA_DST,
 				      16 * PAGE, RW));
 	ASSERT_EQ(lck0 + 32, vt_locked_kib());
-	ASSERT_EQ(1, write(c->peer, "d", 1));
+	ASSERT_EQ(1, send(c->peer, "d", 1, MSG_NOSIGNAL));
 	close(container);
 }
 
@@ -539,7 +539,7 @@ static void receiver(struct __test_metadata *_metadata, struct ctx *c)
 		ASSERT_EQ(0, vt_map_dma(container, buf, IOVA_SRC, PAGE, RW));
 	}
 	device_works(_metadata, c, device);
-	ASSERT_EQ(1, write(c->peer, "u", 1));
+	ASSERT_EQ(1, send(c->peer, "u", 1, MSG_NOSIGNAL));
 	ASSERT_EQ(0, vt_sync_child(c->sock));
 	/* Whatever the sender closed meanwhile, this still works. */
 	device_works(_metadata, c, device);

@@ -1161,7 +1161,7 @@ int vt_send_fds(int sock, const int *fds, int n)
 	cm->cmsg_type = SCM_RIGHTS;
 	cm->cmsg_len = CMSG_LEN(n * sizeof(int));
 	memcpy(CMSG_DATA(cm), fds, n * sizeof(int));
-	return sendmsg(sock, &msg, 0) == 1 ? 0 : -errno;
+	return sendmsg(sock, &msg, MSG_NOSIGNAL) == 1 ? 0 : -errno;
 }
 
 /**
@@ -1208,7 +1208,7 @@ int vt_sync_child(int sock)
 {
 	char c = 'S';
 
-	if (write(sock, &c, 1) != 1)
+	if (send(sock, &c, 1, MSG_NOSIGNAL) != 1)
 		return -errno;
 	return read(sock, &c, 1) == 1 ? 0 : -EPIPE;
 }
@@ -1226,7 +1226,8 @@ int vt_sync_release(int sock)
 {
 	char c = 'G';
 
-	return write(sock, &c, 1) == 1 ? 0 : -errno;
+	/* A child that died is a failed test, not a SIGPIPE of the parent. */
+	return send(sock, &c, 1, MSG_NOSIGNAL) == 1 ? 0 : -errno;
 }
 
 /**
