@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * Binding and viability: what the group does when the other device of a
- * shared group (the sibling, an edu behind the same conventional bridge) is
+ * shared group (the sibling: another selected device of the group, e.g.
+ * behind the same conventional bridge) is
  * bound to a host driver, to a driver known not to do DMA, or to none; and
  * that a host driver cannot take the sibling while the group is in use.
  *
@@ -24,7 +25,7 @@
 #define HOST_DRIVER	"uio_pci_generic"
 #define STUB_DRIVER	"pci-stub"
 
-/* The two edus of one shared group: the one under test and its sibling. */
+/* Two selected devices of one shared group: the one under test and its sibling. */
 struct pair {
 	struct vt_pci_dev dev, sib;
 	char driver[64];	/* the implementation's, as bound at start */
@@ -32,16 +33,15 @@ struct pair {
 	int container, group, device;
 };
 
-/* Returns 0, or -ENODEV when there is no shared group of two edus. */
+/* Returns 0, or -ENODEV when no selected device shares its group. */
 static int pair_find(struct pair *p)
 {
 	char path[PATH_MAX];
 	FILE *f;
 
 	p->container = p->group = p->device = -1;
-	if (vt_find_edu(VT_EDU_SHARED, 0, &p->dev) ||
-	    vt_find_edu(VT_EDU_SHARED, 1, &p->sib) ||
-	    p->dev.group != p->sib.group)
+	if (vt_select(VT_DEV_SHARED, 0, NULL, &p->dev) ||
+	    vt_select_peer(&p->dev, 0, &p->sib))
 		return -ENODEV;
 	if (vt_driver_of(p->dev.bdf, p->driver, sizeof(p->driver)) ||
 	    vt_driver_of(p->sib.bdf, p->override, sizeof(p->override)) ||
@@ -64,7 +64,7 @@ static int pair_find(struct pair *p)
 static void pair_setup(struct __test_metadata *_metadata, struct pair *p)
 {
 	if (pair_find(p))
-		vt_skip_setup("no IOMMU group with two edus bound to the implementation");
+		vt_skip_setup("no IOMMU group with two selected devices bound to the implementation");
 	p->container = vt_open_container();
 	ASSERT_LE(0, p->container);
 	p->group = vt_open_group(p->dev.group);
@@ -313,8 +313,8 @@ TEST(group_file_is_root_only)
 	char path[64];
 	struct stat st;
 
-	if (vt_find_edu(VT_EDU_ALONE, 0, &dev) && vt_find_edu(VT_EDU_SHARED, 0, &dev))
-		SKIP(return, "no edu bound to the implementation");
+	if (vt_select(VT_DEV_ANY, 0, NULL, &dev))
+		SKIP(return, "no selected device");
 	snprintf(path, sizeof(path), "/dev/vfio/%d", dev.group);
 	ASSERT_EQ(0, stat(path, &st)) TH_LOG("%s: %s", path, strerror(errno));
 	ASSERT_TRUE(S_ISCHR(st.st_mode));

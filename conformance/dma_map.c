@@ -25,9 +25,8 @@ FIXTURE(map) {
 
 FIXTURE_SETUP(map)
 {
-	if (vt_find_edu(VT_EDU_ALONE, 0, &self->dev) &&
-	    vt_find_edu(VT_EDU_SHARED, 0, &self->dev))
-		vt_skip_setup("no edu device");
+	if (vt_select(VT_DEV_ANY, 0, NULL, &self->dev))
+		vt_skip_setup("no selected device");
 	self->container = vt_open_container();
 	ASSERT_LE(0, self->container);
 	self->group = vt_open_group(self->dev.group);

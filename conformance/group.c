@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * Group: /dev/vfio/<group>, exclusivity, status, joining a container and
- * handing out device fds. Every test runs on an edu alone in its group and
- * on an edu that shares its group (behind a conventional PCI bridge).
+ * handing out device fds. Every test runs on any selected device alone in
+ * its group (bridges and ports may be there too) and on one whose group holds
+ * another selected device (behind a conventional PCI bridge, say).
  */
 #include <fcntl.h>
 #include <string.h>
@@ -19,21 +20,22 @@ FIXTURE(group) {
 };
 
 FIXTURE_VARIANT(group) {
-	enum vt_edu_kind kind;
+	enum vt_dev_kind kind;
 };
 
 FIXTURE_VARIANT_ADD(group, alone) {
-	.kind = VT_EDU_ALONE,
+	.kind = VT_DEV_ALONE,
 };
 
 FIXTURE_VARIANT_ADD(group, shared) {
-	.kind = VT_EDU_SHARED,
+	.kind = VT_DEV_SHARED,
 };
 
 FIXTURE_SETUP(group)
 {
-	if (vt_find_edu(variant->kind, 0, &self->dev))
-		vt_skip_setup("no %s", vt_edu_kind_name(variant->kind));
+	if (vt_select(variant->kind, 0, NULL, &self->dev))
+		vt_skip_setup("no selected device%s",
+			      vt_dev_kind_name(variant->kind));
 	self->container = vt_open_container();
 	ASSERT_LE(0, self->container);
 	self->group = vt_open_group(self->dev.group);

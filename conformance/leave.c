@@ -4,8 +4,9 @@
  * the leaving group's device must lose access to them. A group can leave
  * only once its device files are closed, so after the leave the test drives
  * the device from outside VFIO, as root through sysfs (the config file for
- * bus mastering, resource0 for the edu's registers), and has it write to an
- * IOVA that is still mapped in the container.
+ * bus mastering, resource<N> for the registers) through its DMA engine
+ * (engine.h; one that needs no memory of its own, as edu's), and has it
+ * copy to an IOVA that is still mapped in the container.
  */
 #include <fcntl.h>
 #include <limits.h>
@@ -15,19 +16,30 @@
 #include <sys/mman.h>
 
 #include "kselftest_harness.h"
-#include "vfio_util.h"
+#include "engine.h"
 
 #define PAGE		4096
 #define LEN		(PAGE / 2)	/* see dma.c: QEMU 7.2's edu limit */
+#define SENTINEL	0xc3		/* dst before the device may write */
 #define IOVA_SRC	0x100000ULL
 #define IOVA_DST	0x200000ULL
 #define RW		(VFIO_DMA_MAP_FLAG_READ | VFIO_DMA_MAP_FLAG_WRITE)
 #define PCI_COMMAND_MEMORY_BIT	0x2
 
+/* An engine that can run without memory of its own (no init), e.g. from
+ * a sysfs mapping outside VFIO. */
+static bool memoryless_engine(const struct vt_pci_dev *dev)
+{
+	const struct vt_engine_ops *ops = vt_engine_for(dev);
+
+	return ops && !ops->init;
+}
+
 FIXTURE(leave) {
 	struct vt_pci_dev stay, go;	/* the group that stays, the one that leaves */
 	int container, stay_group, go_group, device;
 	unsigned char *src, *dst;
+	const struct vt_engine_ops *ops;	/* the leaving device's */
 	void *bar;
 	size_t bar_size;
 	int config;			/* sysfs config of the leaving device */
@@ -35,17 +47,17 @@ FIXTURE(leave) {
 };
 
 FIXTURE_VARIANT(leave) {
-	enum vt_edu_kind go, stay;
+	enum vt_dev_kind go, stay;
 };
 
 FIXTURE_VARIANT_ADD(leave, alone_leaves) {
-	.go = VT_EDU_ALONE,
-	.stay = VT_EDU_SHARED,
+	.go = VT_DEV_ALONE,
+	.stay = VT_DEV_SHARED,
 };
 
 FIXTURE_VARIANT_ADD(leave, shared_leaves) {
-	.go = VT_EDU_SHARED,
-	.stay = VT_EDU_ALONE,
+	.go = VT_DEV_SHARED,
+	.stay = VT_DEV_ALONE,
 };
 
 FIXTURE_SETUP(leave)
@@ -53,9 +65,14 @@ FIXTURE_SETUP(leave)
 	self->container = self->stay_group = self->go_group = -1;
 	self->device = self->config = -1;
 	self->bar = MAP_FAILED;
-	if (vt_find_edu(variant->go, 0, &self->go) ||
-	    vt_find_edu(variant->stay, 0, &self->stay))
-		vt_skip_setup("needs an edu alone and one in a shared group");
+	if (vt_select(variant->go, 0, memoryless_engine, &self->go))
+		vt_skip_setup("no selected device%s with a DMA engine that needs no memory of its own",
+			      vt_dev_kind_name(variant->go));
+	if (vt_select_other_group(self->go.group, variant->stay, NULL,
+				  &self->stay))
+		vt_skip_setup("no selected device%s in a second group",
+			      vt_dev_kind_name(variant->stay));
+	self->ops = vt_engine_for(&self->go);
 	self->src = mmap(NULL, 2 * PAGE, PROT_READ | PROT_WRITE,
 			 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	ASSERT_NE(MAP_FAILED, self->src);
@@ -86,18 +103,18 @@ FIXTURE_TEARDOWN(leave)
 	close(self->container);
 }
 
-/* Index of the first byte that is not zero, or -1. */
-static int first_nonzero(const unsigned char *p, int len)
+/* Index of the first byte that is not SENTINEL, or -1. */
+static int first_changed(const unsigned char *p, int len)
 {
 	int i;
 
 	for (i = 0; i < len; i++)
-		if (p[i])
+		if (p[i] != SENTINEL)
 			return i;
 	return -1;
 }
 
-/* Map BAR0 of the device from sysfs and let it master the bus. */
+/* Map the register BAR of the device from sysfs and let it master the bus. */
 static void *sysfs_take(struct __test_metadata *_metadata,
 			FIXTURE_DATA(leave) *self)
 {
@@ -114,25 +131,25 @@ static void *sysfs_take(struct __test_metadata *_metadata,
 	cmd = self->command | PCI_COMMAND_MASTER_BIT | PCI_COMMAND_MEMORY_BIT;
 	ASSERT_EQ(2, pwrite(self->config, &cmd, 2, PCI_COMMAND_OFFSET));
 
-	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/resource0",
-		 self->go.bdf);
+	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/resource%u",
+		 self->go.bdf, self->ops->bar);
+	self->bar_size = vt_bar_size(self->go.bdf, self->ops->bar, NULL);
 	fd = open(path, O_RDWR | O_CLOEXEC);
 	ASSERT_LE(0, fd) TH_LOG("%s: %s", path, strerror(errno));
-	bar = mmap(NULL, PAGE, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	bar = mmap(NULL, self->bar_size, PROT_READ | PROT_WRITE, MAP_SHARED,
+		   fd, 0);
 	close(fd);
 	ASSERT_NE(MAP_FAILED, bar) TH_LOG("mmap %s: %s", path, strerror(errno));
 	self->bar = bar;
-	self->bar_size = PAGE;
 	/* The registers answer: what follows reaches the device. */
-	ASSERT_EQ((uint32_t)EDU_IDENT_LOW_BYTE, edu_read32(bar, EDU_REG_IDENT) & 0xff);
+	ASSERT_EQ(0, self->ops->alive(bar, self->bar_size));
 	return bar;
 }
 
 /* SPEC: DMA-24 */
 TEST_F(leave, leaving_device_loses_the_mappings)
 {
-	size_t size;
-	void *bar;
+	struct vt_engine eng;
 
 	vt_ioctl_ok(self->stay_group, VFIO_GROUP_SET_CONTAINER, &self->container);
 	vt_ioctl_ok(self->container, VFIO_SET_IOMMU, VFIO_TYPE1v2_IOMMU);
@@ -144,25 +161,26 @@ TEST_F(leave, leaving_device_loses_the_mappings)
 	self->device = ioctl(self->go_group, VFIO_GROUP_GET_DEVICE_FD,
 			     self->go.bdf);
 	ASSERT_LE(0, self->device);
-	ASSERT_EQ(0, vt_enable_bus_master(self->device));
-	bar = vt_mmap_bar(self->device, VFIO_PCI_BAR0_REGION_INDEX, &size);
-	ASSERT_NE(MAP_FAILED, bar);
-	ASSERT_EQ(0, edu_dma(bar, IOVA_SRC, EDU_DMA_BUF, LEN, false));
-	ASSERT_EQ(0, edu_dma(bar, EDU_DMA_BUF, IOVA_DST, LEN, true));
+	ASSERT_EQ(0, vt_engine_open(&eng, self->ops, self->device, -1, 0));
+	ASSERT_EQ(0, vt_engine_copy(&eng, IOVA_SRC, IOVA_DST, LEN));
+	vt_engine_close(&eng);
 	ASSERT_EQ(0, memcmp(self->src, self->dst, LEN));
-	munmap(bar, size);
 	close(self->device);
 	self->device = -1;
 
 	/* The group leaves; the container and its mappings stay. */
-	memset(self->dst, 0, PAGE);
+	memset(self->dst, SENTINEL, PAGE);
 	vt_ioctl_ok(self->go_group, VFIO_GROUP_UNSET_CONTAINER, NULL);
 
-	/* The edu's buffer still holds the pattern: write it to IOVA_DST. */
-	bar = sysfs_take(_metadata, self);
-	ASSERT_EQ(0, edu_dma(bar, EDU_DMA_BUF, IOVA_DST, LEN, true));
-	usleep(100 * 1000);	/* edu_dma() waited for completion; margin */
-	ASSERT_EQ(-1, first_nonzero(self->dst, PAGE))
+	/* The same copy, the device driven from outside VFIO. */
+	memset(&eng, 0, sizeof(eng));
+	eng.ops = self->ops;
+	eng.device = eng.container = -1;
+	eng.regs = sysfs_take(_metadata, self);
+	eng.regs_size = self->bar_size;
+	ASSERT_EQ(0, vt_engine_copy(&eng, IOVA_SRC, IOVA_DST, LEN));
+	usleep(100 * 1000);	/* the copy reported completion; margin */
+	ASSERT_EQ(-1, first_changed(self->dst, PAGE))
 		TH_LOG("the device wrote the mapping after its group left");
 }
 

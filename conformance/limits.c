@@ -102,8 +102,8 @@ TEST(mapping_count_limit_gives_enospc)
 	long dflt;
 	char *buf;
 
-	if (vt_find_edu(VT_EDU_ALONE, 0, &dev))
-		SKIP(return, "no edu alone in its group");
+	if (vt_select(VT_DEV_ANY, 0, NULL, &dev))
+		SKIP(return, "no selected device");
 	if (!param)
 		SKIP(return, "no writable dma_entry_limit parameter");
 	dflt = read_long(param);
@@ -160,8 +160,8 @@ TEST(mapping_limit_is_exact_and_freed_by_unmap)
 	long pinned, avail;
 	char *buf;
 
-	if (vt_find_edu(VT_EDU_ALONE, 0, &dev))
-		SKIP(return, "no edu alone in its group");
+	if (vt_select(VT_DEV_ANY, 0, NULL, &dev))
+		SKIP(return, "no selected device");
 	if (!param)
 		SKIP(return, "no writable dma_entry_limit parameter");
 	buf = mmap(NULL, 8 * PAGE, PROT_READ | PROT_WRITE,
@@ -239,8 +239,8 @@ TEST(memlock_limit_gives_enomem)
 	int status;
 	pid_t pid;
 
-	if (vt_find_edu(VT_EDU_ALONE, 0, &dev))
-		SKIP(return, "no edu alone in its group");
+	if (vt_select(VT_DEV_ANY, 0, NULL, &dev))
+		SKIP(return, "no selected device");
 	pid = fork();
 	ASSERT_LE(0, pid);
 	if (pid == 0)
@@ -317,8 +317,8 @@ TEST(memlock_limit_is_exact_and_refusal_leaves_nothing)
 	int status;
 	pid_t pid;
 
-	if (vt_find_edu(VT_EDU_ALONE, 0, &dev))
-		SKIP(return, "no edu alone in its group");
+	if (vt_select(VT_DEV_ANY, 0, NULL, &dev))
+		SKIP(return, "no selected device");
 	vt_leaks_take(&before);
 	pid = fork();
 	ASSERT_LE(0, pid);
@@ -427,8 +427,8 @@ TEST(map_unmap_storm_with_page_allocations_failing)
 	char *buf;
 	int i, ret, enomem = 0, maps = 0;
 
-	if (vt_find_edu(VT_EDU_ALONE, 0, &dev))
-		SKIP(return, "no edu alone in its group");
+	if (vt_select(VT_DEV_ANY, 0, NULL, &dev))
+		SKIP(return, "no selected device");
 	if (access("/sys/kernel/debug/fail_page_alloc/probability", W_OK) ||
 	    access("/proc/thread-self/make-it-fail", W_OK))
 		SKIP(return, "no fail_page_alloc (kernel without CONFIG_FAIL_PAGE_ALLOC)");

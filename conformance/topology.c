@@ -25,9 +25,9 @@ TEST(shared_group_hands_out_both_devices)
 	struct vt_pci_dev a, b;
 	int container, group, da, db;
 
-	if (vt_find_edu(VT_EDU_SHARED, 0, &a))
-		SKIP(return, "no edu sharing its group");
-	ASSERT_EQ(0, vt_find_edu(VT_EDU_SHARED, 1, &b));
+	if (vt_select(VT_DEV_SHARED, 0, NULL, &a))
+		SKIP(return, "no selected device sharing its group");
+	ASSERT_EQ(0, vt_select_peer(&a, 0, &b));
 	ASSERT_EQ(a.group, b.group);
 	container = vt_open_container();
 	ASSERT_LE(0, container);
@@ -72,20 +72,10 @@ static bool group_has(int group, bool (*pred)(const char *bdf, const void *arg),
 	return found;
 }
 
-/* Whether @bdf's PCI class is 0x0604xx (PCI-to-PCI bridge). */
+/* Whether @bdf is a bridge or port (not an endpoint: vt_is_endpoint()). */
 static bool is_bridge(const char *bdf, const void *unused)
 {
-	char path[PATH_MAX], class[16];
-	bool yes;
-	FILE *f;
-
-	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/class", bdf);
-	f = fopen(path, "r");
-	if (!f)
-		return false;
-	yes = fgets(class, sizeof(class), f) && !strncmp(class, "0x0604", 6);
-	fclose(f);
-	return yes;
+	return !vt_is_endpoint(bdf);
 }
 
 /* SPEC: BIND-4 */
@@ -93,12 +83,13 @@ TEST(bridge_in_group_keeps_it_viable)
 {
 	struct vfio_group_status status = { .argsz = sizeof(status) };
 	struct vt_pci_dev a;
-	int group;
+	int group, nth;
 
-	if (vt_find_edu(VT_EDU_SHARED, 0, &a))
-		SKIP(return, "no edu sharing its group");
-	if (!group_has(a.group, is_bridge, NULL))
-		SKIP(return, "no PCI bridge in group %d", a.group);
+	for (nth = 0; !vt_select(VT_DEV_ANY, nth, NULL, &a); nth++)
+		if (group_has(a.group, is_bridge, NULL))
+			break;
+	if (vt_select(VT_DEV_ANY, nth, NULL, &a))
+		SKIP(return, "no selected device with a bridge or port in its group");
 	group = vt_open_group(a.group);
 	ASSERT_LE(0, group);
 	vt_ioctl_ok(group, VFIO_GROUP_GET_STATUS, &status);
@@ -107,45 +98,45 @@ TEST(bridge_in_group_keeps_it_viable)
 }
 
 /* SPEC: MODEL-1 */
-TEST(every_edu_has_an_iommu_group)
+TEST(every_selected_device_has_an_iommu_group)
 {
-	struct vt_pci_dev edu[VT_MAX_DEVICES];
-	int i, n = vt_find_pci(EDU_VENDOR, EDU_DEVICE, edu, VT_MAX_DEVICES);
+	struct vt_pci_dev dev[VT_MAX_DEVICES];
+	int i, n = vt_selected(dev, VT_MAX_DEVICES);
 
 	if (n <= 0)
-		SKIP(return, "no edu device");
+		SKIP(return, "no selected device");
 	for (i = 0; i < n; i++)
-		EXPECT_LE(0, edu[i].group) TH_LOG("%s has no iommu_group link",
-						  edu[i].bdf);
+		EXPECT_LE(0, dev[i].group) TH_LOG("%s has no iommu_group link",
+						  dev[i].bdf);
 }
 
 /* SPEC: MODEL-1 */
 TEST(group_node_exists_for_bound_group)
 {
-	struct vt_pci_dev edu[VT_MAX_DEVICES];
-	int i, n = vt_find_pci(EDU_VENDOR, EDU_DEVICE, edu, VT_MAX_DEVICES);
+	struct vt_pci_dev dev[VT_MAX_DEVICES];
+	int i, n = vt_selected(dev, VT_MAX_DEVICES);
 
 	if (n <= 0)
-		SKIP(return, "no edu device");
+		SKIP(return, "no selected device");
 	for (i = 0; i < n; i++)
-		if (edu[i].group >= 0)
-			EXPECT_TRUE(vt_group_has_node(edu[i].group))
-				TH_LOG("no /dev/vfio/%d for %s", edu[i].group,
-				       edu[i].bdf);
+		if (dev[i].group >= 0)
+			EXPECT_TRUE(vt_group_has_node(dev[i].group))
+				TH_LOG("no /dev/vfio/%d for %s", dev[i].group,
+				       dev[i].bdf);
 }
 
 /* SPEC: MODEL-2 */
 TEST(no_group_node_without_a_bound_device)
 {
 	char path[PATH_MAX], link[PATH_MAX], *drv;
-	struct vt_pci_dev edu;
+	struct vt_pci_dev dev;
 	struct dirent *de;
 	ssize_t n;
 	DIR *dir;
 
-	if (vt_find_edu(VT_EDU_ALONE, 0, &edu))
-		SKIP(return, "no edu to learn the implementation's driver from");
-	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/driver", edu.bdf);
+	if (vt_select(VT_DEV_ANY, 0, NULL, &dev))
+		SKIP(return, "no selected device to learn the implementation's driver from");
+	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/driver", dev.bdf);
 	n = readlink(path, link, sizeof(link) - 1);
 	ASSERT_LT(0, n);
 	link[n] = '\0';
