@@ -260,6 +260,7 @@ install: conformance-build
 	install -m 644 conformance/bind.sh $(LIBDIR_VG)/
 	install -m 644 conformance/xfail-upstream.txt $(LIBDIR_VG)/
 	tools/trace --map $(LIBDIR_VG)/requirements.tsv >/dev/null
+	conformance/run --core-set >$(LIBDIR_VG)/core-set.txt
 	ln -sf ../lib/vfio-groups/run $(DESTDIR)$(PREFIX)/bin/vfio-groups-run
 	@set -- build/spec/man/*.[1-8]; \
 	if [ ! -f "$$1" ] && command -v pandoc >/dev/null && command -v man >/dev/null; then \

@@ -94,3 +94,33 @@ lib "vb_bind writes the override, unbinds, probes, reports no bind" \
 	[ "$(cat "$VB_SYS/bus/pci/drivers_probe")" = '$nic' ]'
 lib "vb_restore clears the override of a device on its driver" \
 	eval 'vb_restore '$nic' igb "" && [ -z "$(vb_override '$nic')" ]'
+
+# The verdict on a finished run (--judge): a machine without a DMA engine
+# (only the tests that need a device passed, the DMA ones skipped) is
+# incomplete, exit 3, naming what is missing; --allow-incomplete accepts
+# it; a run that exercised every requirement of the map is complete.
+judge() { # name want-status want-regex ktap args...
+	name=$1 want=$2 re=$3 k=$4; shift 4
+	"$run" --judge "$k" "$@" >"$tmp/out" 2>&1
+	rc=$?
+	if [ "$rc" = "$want" ] && grep -Eq "$re" "$tmp/out"; then
+		echo "ok   conformance/run: $name"
+	else
+		echo "FAIL conformance/run: $name (exit $rc, want $want and /$re/)"
+		sed 's/^/     /' "$tmp/out"
+	fi
+}
+"$top/tools/trace" --map "$tmp/map" >/dev/null
+{
+	echo "KTAP version 1"
+	echo "# selftests: group"
+	awk -F'\t' '$1 ~ /^(group|container)\./ { n++; print "    ok " n " " $1 }' "$tmp/map"
+	echo "    ok 900 dma.edu_alone.device_writes_mapped_memory # SKIP no selected device alone in its group for the edu DMA engine"
+} >"$tmp/no-engine.ktap"
+judge "a run without a DMA engine is incomplete (exit 3) and names DMA-4" 3 \
+	'^run: INCOMPLETE: [0-9]+ of [0-9]+ core requirements not exercised: .*DMA-4' "$tmp/no-engine.ktap"
+judge "--allow-incomplete accepts an incomplete run" 0 \
+	'^run: --allow-incomplete: accepted' "$tmp/no-engine.ktap" --allow-incomplete
+awk -F'\t' 'BEGIN { print "KTAP version 1" } { n++; print "    ok " n " " $1 }' "$tmp/map" >"$tmp/all.ktap"
+judge "a run that passed every mapped test is complete" 0 \
+	'^run: complete: all [0-9]+ core requirements exercised' "$tmp/all.ktap"
