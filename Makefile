@@ -227,7 +227,7 @@ check-kselftest: deps all
 	@echo "== kselftest: conformance/ built in the kernel's selftests tree, kselftest_install.sh, run_kselftest.sh in a guest"
 	@rm -rf build/kselftest && mkdir -p build/kselftest/install
 	@cp -r "$$(tools/kselftest-fetch --tree)" build/kselftest/linux
-	@mkdir $(KSFT_TREE)/vfio_groups && cp conformance/* uapi/vfio_groups.h $(KSFT_TREE)/vfio_groups/
+	@mkdir $(KSFT_TREE)/vfio_groups && cp -r conformance/* uapi/vfio_groups.h $(KSFT_TREE)/vfio_groups/
 	@env -u MAKELEVEL -u MAKEFLAGS -u MFLAGS $(MAKE) -s -C $(KSFT_TREE) \
 		TARGETS=vfio_groups USERLDFLAGS=-static >build/kselftest/build.log 2>&1 || \
 		{ cat build/kselftest/build.log; echo "FAIL: the suite does not build in the selftests tree"; exit 1; }
