@@ -90,11 +90,13 @@ conformance: deps all
 	@tools/testbed
 
 # The benchmark (bench/): static, like the suite, for the busybox guest.
-build/bench/vfio-bench: bench/vfio-bench.c conformance/vfio_util.c conformance/vfio_util.h \
-		uapi/vfio_groups.h
+BENCH_LIB := $(addprefix conformance/,vfio_util.c engine.c engine_edu.c \
+	engine_igb.c engine_nvme.c)
+build/bench/vfio-bench: bench/vfio-bench.c $(BENCH_LIB) conformance/vfio_util.h \
+		conformance/engine.h uapi/vfio_groups.h
 	@mkdir -p $(@D)
-	$(CC) -Wall -Wextra -Werror -O2 -static -D_GNU_SOURCE -Iconformance -Iuapi -o $@ \
-		bench/vfio-bench.c conformance/vfio_util.c -lpthread
+	$(CC) -Wall -Wextra -Wno-unused-parameter -Werror -O2 -static -D_GNU_SOURCE -Iconformance -Iuapi -o $@ \
+		bench/vfio-bench.c $(BENCH_LIB) -lpthread
 
 bench-build: build/bench/vfio-bench
 

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * vfio-bench: timings of one VFIO group/container implementation, the one
- * the edu devices are bound to now. tools/guest/bench runs it once per
+ * the selected devices are bound to now. tools/guest/bench runs it once per
  * implementation in the same boot; tools/bench-report pairs the results.
  *
  * Each row is measured --runs times; one line per row on stdout:
@@ -26,7 +26,7 @@
 #include <sys/eventfd.h>
 #include <sys/mman.h>
 
-#include "vfio_util.h"
+#include "engine.h"
 
 #ifndef MAP_HUGE_2MB
 #define MAP_HUGE_2MB	(21 << 26)	/* MAP_HUGE_SHIFT 26, log2(2 MiB) */
@@ -36,8 +36,8 @@
 #define IOVA_BASE	0x40000000ULL	/* 1 GiB: 2 MiB aligned, below the MSI window */
 #define VERIFY_IOVA	0x1000000ULL	/* 16 MiB: the edu reaches 28-bit IOVAs */
 #define VERIFY_MAX	(128 * MIB)
-#define SCRATCH_IOVA	0x100000ULL
-#define VERIFY_LEN	2048		/* half a page (QEMU 7.2's edu) */
+#define ENGINE_IOVA	0x100000ULL	/* the engine's own window, below */
+#define VERIFY_LEN	2048		/* within every engine's max_len */
 #define MAX_RUNS	64
 #define RW		(VFIO_DMA_MAP_FLAG_READ | VFIO_DMA_MAP_FLAG_WRITE)
 
@@ -53,7 +53,9 @@ static struct {
 
 static const char *impl = "?";
 static const char *driver = "?";
-static struct vt_pci_dev edu;
+static struct vt_pci_dev dev;		/* the device under the benchmark */
+static const struct vt_engine_ops *dev_ops;	/* its DMA engine */
+static int dev_fd = -1;			/* its VFIO file, for verify_map */
 static int failures;
 
 static double now_s(void)
@@ -127,20 +129,20 @@ static void *alloc_mem(uint64_t size, bool huge)
 	return mem;
 }
 
-static volatile void *edu_bar;
 static int unmap_range(int container, uint64_t iova, uint64_t size);
 
 /*
  * What is timed must be real mappings: map (up to VERIFY_MAX of) @mem in
- * one MAP_DMA and have the edu copy from a few IOVAs of it, across pinning
- * batches and hugepages, into a scratch page; compare with what user space
- * wrote there.
+ * one MAP_DMA and have the device's DMA engine read at a few IOVAs of it,
+ * across pinning batches and hugepages. Only the IOVA under test holds the
+ * pattern the device must get.
  */
 static int verify_map(int container, void *mem, uint64_t size)
 {
+	struct vt_engine eng;
 	uint64_t offs[4], off;
-	unsigned char *scratch, *src;
-	int i, j, ret;
+	unsigned char *src;
+	int i, ret;
 
 	if (size > VERIFY_MAX)
 		size = VERIFY_MAX;
@@ -148,35 +150,22 @@ static int verify_map(int container, void *mem, uint64_t size)
 	offs[1] = 513 * 4096ULL % size;		/* past one pinning batch */
 	offs[2] = (size / 2 & ~4095ULL) + 3 * 4096;
 	offs[3] = size - 4096;
-	scratch = mmap(NULL, 4096, PROT_READ | PROT_WRITE,
-		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
-	if (scratch == MAP_FAILED)
-		return -errno;
-	ret = vt_map_dma(container, scratch, SCRATCH_IOVA, 4096, RW);
+	ret = vt_engine_open(&eng, dev_ops, dev_fd, container, ENGINE_IOVA);
 	if (ret)
-		goto out_free;
+		return ret;
 	ret = vt_map_dma(container, mem, VERIFY_IOVA, size, RW);
 	if (ret)
-		goto out_unmap_scratch;
+		goto out_close;
 	for (i = 0; i < 4 && !ret; i++) {
 		off = offs[i] % size;
 		src = (unsigned char *)mem + off;
-		for (j = 0; j < VERIFY_LEN; j++)
-			src[j] = (unsigned char)((off >> 12) * 13 + j * 7 + 1);
-		memset(scratch, 0, VERIFY_LEN);
-		ret = edu_dma(edu_bar, VERIFY_IOVA + off, EDU_DMA_BUF,
-			      VERIFY_LEN, false);
-		if (!ret)
-			ret = edu_dma(edu_bar, EDU_DMA_BUF, SCRATCH_IOVA,
-				      VERIFY_LEN, true);
-		if (!ret && memcmp(scratch, src, VERIFY_LEN))
-			ret = -EIO;
+		ret = vt_engine_read(&eng, src, VERIFY_IOVA + off, VERIFY_LEN);
+		ret = ret < 0 ? ret : ret ? 0 : -EIO;
+		memset(src, 0x5a, VERIFY_LEN);
 	}
 	unmap_range(container, VERIFY_IOVA, size);
-out_unmap_scratch:
-	unmap_range(container, SCRATCH_IOVA, 4096);
-out_free:
-	munmap(scratch, 4096);
+out_close:
+	vt_engine_close(&eng);
 	return ret;
 }
 
@@ -340,7 +329,7 @@ static void bench_open_cycle(void)
 		t0 = now_s();
 		n = 0;
 		do {
-			ret = vt_open_device(&edu, &h);
+			ret = vt_open_device(&dev, &h);
 			if (ret) {
 				fail("open cycle", -ret);
 				row("open-cycle", "cycles/s", true, s, 0, "");
@@ -374,7 +363,7 @@ static void *close_on_request(void *arg)
 	return NULL;
 }
 
-/* Unbind the edu while a user holds it; the latency in ms, or < 0. */
+/* Unbind the device while a user holds it; the latency in ms, or < 0. */
 static double removal_once(bool cooperative)
 {
 	char path[PATH_MAX], val[16];
@@ -386,13 +375,13 @@ static double removal_once(bool cooperative)
 
 	if (!cooperative) {
 		snprintf(path, sizeof(path),
-			 "/sys/bus/pci/devices/%s/grace_ms", edu.bdf);
+			 "/sys/bus/pci/devices/%s/grace_ms", dev.bdf);
 		snprintf(val, sizeof(val), "%d", cfg.grace_ms);
 		ret = vt_sysfs_write(path, val);
 		if (ret)
 			return fail("write grace_ms", -ret), -1;
 	}
-	ret = vt_open_device(&edu, &h);
+	ret = vt_open_device(&dev, &h);
 	if (ret)
 		return fail("open device", -ret), -1;
 	c.h = &h;
@@ -411,7 +400,7 @@ static double removal_once(bool cooperative)
 	}
 	snprintf(path, sizeof(path), "/sys/bus/pci/drivers/%s/unbind", driver);
 	t0 = now_s();
-	ret = vt_sysfs_write(path, edu.bdf);
+	ret = vt_sysfs_write(path, dev.bdf);
 	ms = (now_s() - t0) * 1e3;
 	if (cooperative)
 		pthread_join(thread, NULL);
@@ -421,9 +410,9 @@ static double removal_once(bool cooperative)
 	if (ret || c.ret)
 		return fail("unbind", ret ? -ret : -c.ret), -1;
 	/* driver_override still names the implementation's driver. */
-	ret = vt_sysfs_write("/sys/bus/pci/drivers_probe", edu.bdf);
+	ret = vt_sysfs_write("/sys/bus/pci/drivers_probe", dev.bdf);
 	snprintf(path, sizeof(path), "/sys/bus/pci/drivers/%s/%s", driver,
-		 edu.bdf);
+		 dev.bdf);
 	if (ret || access(path, F_OK))
 		return fail("rebind", ret ? -ret : ENODEV), -1;
 	return ms;
@@ -458,7 +447,7 @@ static void usage(FILE *f)
 	fprintf(f,
 		"usage: vfio-bench [--help] [--short] [--runs N] --impl NAME --driver DRIVER\n"
 		"\n"
-		"Times the VFIO implementation the edu devices are bound to (DRIVER,\n"
+		"Times the VFIO implementation the selected devices are bound to (DRIVER,\n"
 		"e.g. vfio-pci or vfio-ref): MAP+UNMAP of anonymous memory in 4 KiB,\n"
 		"64 KiB and 2 MiB chunks, one MAP_DMA and UNMAP_DMA on 2 MiB hugepages,\n"
 		"unmap-all of many small mappings, the group/container/device open\n"
@@ -473,7 +462,6 @@ int main(int argc, char **argv)
 {
 	char grace[PATH_MAX];
 	struct vt_handles h;
-	size_t bar_size;
 	void *mem;
 	int i, ret;
 
@@ -503,24 +491,21 @@ int main(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
-	if (vt_find_edu(VT_EDU_ALONE, 0, &edu)) {
-		progress("FAIL: no edu alone in its IOMMU group");
+	if (vt_engine_select(NULL, VT_DEV_ALONE, 0, &dev)) {
+		progress("FAIL: no selected device with a DMA engine alone in its IOMMU group");
 		return 1;
 	}
-	progress("edu %s, group %d, driver %s, %d runs", edu.bdf, edu.group,
+	dev_ops = vt_engine_for(&dev);
+	progress("%s %s, group %d, driver %s, %d runs", dev_ops->name, dev.bdf,
+		 dev.group,
 		 driver, cfg.runs);
 
-	ret = vt_open_device(&edu, &h);
+	ret = vt_open_device(&dev, &h);
 	if (ret) {
 		fail("open device", -ret);
 		return 1;
 	}
-	edu_bar = vt_mmap_bar(h.device, VFIO_PCI_BAR0_REGION_INDEX, &bar_size);
-	ret = edu_bar == MAP_FAILED ? -errno : vt_enable_bus_master(h.device);
-	if (ret) {
-		fail("edu BAR0 and bus master", -ret);
-		return 1;
-	}
+	dev_fd = h.device;
 	mem = alloc_mem(cfg.chunk_total, false);
 	if (!mem) {
 		fail("mmap", errno);
@@ -535,14 +520,13 @@ int main(int argc, char **argv)
 	munmap(mem, cfg.chunk_total);
 	bench_huge(h.container);
 	bench_unmap_all(h.container);
-	munmap((void *)edu_bar, bar_size);
 	vt_close_device(&h);
 
 	bench_open_cycle();
 	bench_removal(true, true);
 	/* Only a driver with a grace period lets an ignoring user's unbind end. */
 	snprintf(grace, sizeof(grace), "/sys/bus/pci/devices/%s/grace_ms",
-		 edu.bdf);
+		 dev.bdf);
 	bench_removal(false, !access(grace, F_OK));
 	progress("%s", failures ? "failed" : "done");
 	return failures ? 1 : 0;

@@ -317,15 +317,16 @@ TEST_F(dma, round_trip_at_highest_reachable_iova)
 #define KILL_PAGES	256
 
 /*
- * The victim: map memory for DMA and keep the device busy until killed. It
- * dies with the test (PDEATHSIG) and holds none of the runner's pipes.
+ * The victim: map memory for DMA and keep the device reading it until
+ * killed. It dies with the test (PDEATHSIG) and holds none of the runner's
+ * pipes.
  */
 static void __attribute__((noreturn))
 dma_until_killed(const struct vt_pci_dev *dev, int ready)
 {
 	struct vt_handles h;
-	size_t size;
-	void *bar, *buf;
+	struct vt_engine eng;
+	void *buf;
 	int null = open("/dev/null", O_WRONLY);
 
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
@@ -334,15 +335,13 @@ dma_until_killed(const struct vt_pci_dev *dev, int ready)
 	buf = mmap(NULL, KILL_PAGES * PAGE, PROT_READ | PROT_WRITE,
 		   MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
 	if (buf == MAP_FAILED || vt_open_device(dev, &h) ||
-	    vt_enable_bus_master(h.device) ||
-	    vt_map_dma(h.container, buf, IOVA_SRC, KILL_PAGES * PAGE,
-		       VFIO_DMA_MAP_FLAG_READ | VFIO_DMA_MAP_FLAG_WRITE))
-		_exit(1);
-	bar = vt_mmap_bar(h.device, VFIO_PCI_BAR0_REGION_INDEX, &size);
-	if (bar == MAP_FAILED || write(ready, "x", 1) != 1)
+	    vt_map_dma(h.container, buf, IOVA_SRC, KILL_PAGES * PAGE, RW) ||
+	    vt_engine_open(&eng, vt_engine_for(dev), h.device, h.container,
+			   VT_ENGINE_IOVA) ||
+	    write(ready, "x", 1) != 1)
 		_exit(1);
 	for (;;)
-		edu_dma(bar, IOVA_SRC, EDU_DMA_BUF, DMA_LEN, false);
+		vt_engine_read(&eng, buf, IOVA_SRC, DMA_LEN);
 }
 
 /* SPEC: CONT-14 */
@@ -357,8 +356,8 @@ TEST(killed_user_leaves_no_pinned_page)
 	char c;
 	pid_t pid;
 
-	if (vt_find_edu(VT_EDU_ALONE, 0, &dev))
-		SKIP(return, "no edu alone in its group");
+	if (vt_engine_select(NULL, VT_DEV_ALONE, 0, &dev))
+		SKIP(return, "no selected device alone in its group with a DMA engine");
 	vt_leaks_take(&before);
 	if (before.pinned < 0)
 		SKIP(return, "no nr_foll_pin counters in /proc/vmstat");

@@ -3,6 +3,7 @@
  * The engine registry and the device-independent half of every engine:
  * bus mastering, the register BAR, dispatch. See engine.h.
  */
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 #include <sys/mman.h>
@@ -54,7 +55,15 @@ const struct vt_engine_ops *vt_engine_for(const struct vt_pci_dev *dev)
 	return NULL;
 }
 
-/* vt_select() filters: "some engine drives it", "this engine drives it". */
+/**
+ * vt_has_engine() - whether an engine drives @dev (a vt_select() filter)
+ */
+bool vt_has_engine(const struct vt_pci_dev *dev)
+{
+	return vt_engine_for(dev) != NULL;
+}
+
+/* vt_select() filter: "this engine drives it". */
 static const struct vt_engine_ops *select_ops;
 
 static bool has_engine(const struct vt_pci_dev *dev)
@@ -152,6 +161,19 @@ static void scratch_unmap(struct vt_engine *e)
 	e->scratch = NULL;
 }
 
+/* The engine's own memory and init, once its registers are mapped. */
+static int engine_start(struct vt_engine *e)
+{
+	int ret = scratch_map(e);
+
+	if (ret)
+		return ret;
+	ret = e->ops->init ? e->ops->init(e) : 0;
+	if (ret)
+		scratch_unmap(e);
+	return ret;
+}
+
 /**
  * vt_engine_open() - make an open device fd a DMA engine
  * @device: the VFIO device fd
@@ -175,29 +197,55 @@ int vt_engine_open(struct vt_engine *e, const struct vt_engine_ops *ops,
 	e->iova = iova;
 	ret = bus_master(device, true);
 	if (ret)
-		return ret;
+		goto err;
 	regs = vt_mmap_bar(device, ops->bar, &e->regs_size);
 	if (regs == MAP_FAILED) {
 		ret = -errno;
 		goto err_master;
 	}
 	e->regs = regs;
-	ret = scratch_map(e);
+	ret = engine_start(e);
 	if (ret)
 		goto err_unmap;
-	ret = ops->init ? ops->init(e) : 0;
-	if (ret)
-		goto err_scratch;
 	return 0;
 
-err_scratch:
-	scratch_unmap(e);
 err_unmap:
 	munmap(regs, e->regs_size);
 err_master:
 	bus_master(device, false);
+err:
 	e->ops = NULL;
 	e->regs = NULL;
+	return ret;
+}
+
+/**
+ * vt_engine_open_regs() - an engine on a register BAR the caller mapped
+ *
+ * For a function no VFIO driver holds (mapped through its sysfs resource
+ * file, bus mastering turned on by the caller): nothing here touches its
+ * config space, and vt_engine_close() leaves the mapping and bus mastering
+ * to the caller. @container and @iova as for vt_engine_open().
+ * Return: 0, or -errno with nothing left to close.
+ */
+int vt_engine_open_regs(struct vt_engine *e, const struct vt_engine_ops *ops,
+			volatile void *regs, size_t size, int container,
+			uint64_t iova)
+{
+	int ret;
+
+	memset(e, 0, sizeof(*e));
+	e->ops = ops;
+	e->device = -1;
+	e->container = container;
+	e->iova = iova;
+	e->regs = regs;
+	e->regs_size = size;
+	ret = engine_start(e);
+	if (ret) {
+		e->ops = NULL;
+		e->regs = NULL;
+	}
 	return ret;
 }
 
@@ -211,9 +259,11 @@ void vt_engine_close(struct vt_engine *e)
 		return;
 	if (e->ops->fini)
 		e->ops->fini(e);
-	bus_master(e->device, false);
+	if (e->device >= 0)
+		bus_master(e->device, false);
 	scratch_unmap(e);
-	munmap((void *)e->regs, e->regs_size);
+	if (e->device >= 0)
+		munmap((void *)e->regs, e->regs_size);
 	e->regs = NULL;
 	e->ops = NULL;
 }
@@ -296,6 +346,45 @@ int vt_engine_read(struct vt_engine *e, void *host, uint64_t iova,
 	if (ret)
 		return ret;
 	return memcmp(e->scratch, host, len) == 0;
+}
+
+/**
+ * vt_engine_round_trip() - DMA both ways through user memory at @iova
+ * @mem: the user memory mapped at @iova, @size bytes: room for what the
+ *	engine writes (up to max_len)
+ * @len: bytes asked per direction
+ *
+ * The device writes at @iova (what it wrote must land in @mem, which is
+ * cleared first), then reads there (it must get what @mem holds).
+ * Return: 0 when both landed, -EIO when one did not, -errno.
+ */
+int vt_engine_round_trip(struct vt_engine *e, void *mem, uint64_t iova,
+			 size_t size, size_t len)
+{
+	unsigned char *expect;
+	ssize_t n;
+	int ret;
+
+	if (size < e->ops->max_len)
+		return -EINVAL;
+	expect = malloc(e->ops->max_len);
+	if (!expect)
+		return -ENOMEM;
+	memset(mem, 0, size);
+	n = vt_engine_write(e, iova, len, expect);
+	if (n < 0) {
+		ret = (int)n;
+		goto out;
+	}
+	if (memcmp(mem, expect, n)) {
+		ret = -EIO;
+		goto out;
+	}
+	ret = vt_engine_read(e, mem, iova, len);
+	ret = ret < 0 ? ret : ret ? 0 : -EIO;
+out:
+	free(expect);
+	return ret;
 }
 
 /**

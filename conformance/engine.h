@@ -115,7 +115,7 @@ struct vt_engine_ops {
 /* One engine bound to one open device. */
 struct vt_engine {
 	const struct vt_engine_ops *ops;
-	int device;		/* VFIO device fd */
+	int device;		/* VFIO device fd, -1: vt_engine_open_regs() */
 	int container;		/* for the engine's own mappings, or -1 */
 	uint64_t iova;		/* the engine's own IOVA window */
 	volatile void *regs;	/* the register BAR, mapped */
@@ -130,11 +130,15 @@ extern const struct vt_engine_ops vt_engine_edu, vt_engine_igb,
 
 const struct vt_engine_ops *vt_engine_by_name(const char *name);
 const struct vt_engine_ops *vt_engine_for(const struct vt_pci_dev *dev);
+bool vt_has_engine(const struct vt_pci_dev *dev);
 int vt_engine_select(const struct vt_engine_ops *ops, enum vt_dev_kind kind,
 		     int nth, struct vt_pci_dev *out);
 int vt_engine_alive(const struct vt_engine_ops *ops, int device);
 int vt_engine_open(struct vt_engine *e, const struct vt_engine_ops *ops,
 		   int device, int container, uint64_t iova);
+int vt_engine_open_regs(struct vt_engine *e, const struct vt_engine_ops *ops,
+			volatile void *regs, size_t size, int container,
+			uint64_t iova);
 void vt_engine_close(struct vt_engine *e);
 int vt_engine_copy(struct vt_engine *e, uint64_t src, uint64_t dst,
 		   size_t len);
@@ -146,18 +150,9 @@ int vt_engine_read(struct vt_engine *e, void *host, uint64_t iova,
 int vt_engine_irq_raise(struct vt_engine *e, unsigned int index,
 			unsigned int vector);
 void vt_engine_irq_ack(struct vt_engine *e, unsigned int index);
+int vt_engine_round_trip(struct vt_engine *e, void *mem, uint64_t iova,
+			 size_t size, size_t len);
 bool vt_engine_has_irq(const struct vt_engine_ops *ops, unsigned int index);
-
-/*
- * QEMU's edu through a BAR0 mapping the caller holds (engine_edu.c), for
- * tests about the mapping itself: whether, and until when, it reaches the
- * device. Everything else goes through an engine.
- */
-bool vt_edu_echoes(volatile void *bar, uint32_t val);
-bool vt_edu_identifies(volatile void *bar);
-int vt_edu_copy(volatile void *bar, uint64_t src, uint64_t dst, size_t len);
-void vt_edu_irq_raise(volatile void *bar);
-void vt_edu_irq_ack(volatile void *bar);
 
 /* Register access for engines: 32-bit MMIO through the mapped BAR. */
 static inline uint32_t vt_reg_read(struct vt_engine *e, unsigned int off)

@@ -79,8 +79,8 @@ struct fop {
 };
 
 struct fctx {
-	struct vt_pci_dev dev, shared;
-	bool have_shared;
+	struct vt_pci_dev dev, other;	/* other: in a second group */
+	bool have_other;
 	int container, group, device;
 	int group2;
 	int efd;
@@ -409,7 +409,7 @@ static int init_join(struct fctx *c)
 		return ret;
 	if (vt_map_dma(c->container, c->buf, IOVA, NPAGES * PAGE, RW))
 		return -errno;
-	c->group2 = vt_open_group(c->shared.group);
+	c->group2 = vt_open_group(c->other.group);
 	return c->group2 < 0 ? c->group2 : 0;
 }
 
@@ -616,7 +616,7 @@ static const char *done_reset(struct fctx *c, long ret)
 {
 	uint16_t vendor;
 
-	if (vt_config_read16(c->device, 0, &vendor) || vendor != EDU_VENDOR)
+	if (vt_config_read16(c->device, 0, &vendor) || vendor != c->dev.vendor)
 		return "config space unreadable after RESET";
 	return NULL;
 }
@@ -761,14 +761,15 @@ FIXTURE_SETUP(fault)
 	memset(c, 0, sizeof(*c));
 	c->container = c->group = c->device = c->group2 = c->efd = -1;
 	c->buf = MAP_FAILED;
-	if (vt_find_edu(VT_EDU_ALONE, 0, &c->dev))
-		vt_skip_setup("no edu alone in its group");
+	if (vt_select(VT_DEV_ALONE, 0, NULL, &c->dev))
+		vt_skip_setup("no selected device alone in its group");
 	fd = nth_open();
 	if (fd < 0)
 		vt_skip_setup("no /proc/thread-self/fail-nth (kernel without CONFIG_FAULT_INJECTION)");
 	close(fd);
 	setup_knobs();
-	c->have_shared = !vt_find_edu(VT_EDU_SHARED, 0, &c->shared);
+	c->have_other = !vt_select_other_group(c->dev.group, VT_DEV_ANY, NULL,
+						&c->other);
 	c->buf = mmap(NULL, NPAGES * PAGE, PROT_READ | PROT_WRITE,
 		      MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	ASSERT_NE(MAP_FAILED, c->buf);
@@ -957,8 +958,8 @@ TEST_F_TIMEOUT(fault, SET_CONTAINER_join, FAULT_TIMEOUT)
 		.bug_on = "6.1.",
 	};
 
-	if (!self->c.have_shared)
-		SKIP(return, "no second group (edu sharing its group)");
+	if (!self->c.have_other)
+		SKIP(return, "no selected device in a second group");
 	run(_metadata, &self->c, &op);
 }
 

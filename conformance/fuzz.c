@@ -46,7 +46,7 @@
 #include <sys/resource.h>
 #include <sys/wait.h>
 
-#include "vfio_util.h"
+#include "engine.h"
 
 #define PAGE		4096UL
 #define MAX_THREADS	16
@@ -1279,7 +1279,11 @@ int main(int argc, char **argv)
 	printf("# fuzz: seed %#" PRIx64 " ops %ld threads %d duration %ds op-timeout %ds uid %u\n",
 	       opt_seed, opt_ops, opt_threads, opt_duration, opt_op_timeout,
 	       opt_uid);
-	nedus = vt_find_pci(EDU_VENDOR, EDU_DEVICE, edus, VT_MAX_DEVICES);
+	/* The selected devices the edu engine drives (see op_rw). */
+	while (nedus < VT_MAX_DEVICES &&
+	       !vt_engine_select(&vt_engine_edu, VT_DEV_ANY, nedus,
+				 &edus[nedus]))
+		nedus++;
 	for (i = 0; i < nedus; i++) {
 		if (edus[i].group < 0 || !vt_group_has_node(edus[i].group))
 			continue;

@@ -3,18 +3,21 @@
  * Hot-unplug and re-plug through QEMU's QMP, driven from the guest: the
  * testbed relays one-line requests on a serial port (HOTPLUG_TTY in
  * /etc/testbed.conf, tools/hotplug-relay.c) to device_add and device_del of
- * an edu on an empty hot-pluggable root port. Without that relay (real
- * hardware) every test skips.
+ * a device (the testbed's: an edu) on an empty hot-pluggable root port.
+ * Without that relay (real hardware) every test skips. The plugged device
+ * and the others are driven through their DMA engines (engine.h).
  *
- * Fixture hotplug: each test plugs an edu on the root port (a group of its
+ * Fixture hotplug: each test plugs a device on the root port (a group of its
  * own), binds it to the implementation's driver (DRIVER in the config) the
  * way the runner does, and uses it in a container that also holds another
- * edu, whose DMA runs in a thread throughout. Fixture joining: an edu is
- * plugged behind the conventional bridge whose group user space holds, with
- * DMA running on the group's first edu. Teardown always lets go of the files
+ * selected device, whose DMA runs in a thread throughout. Fixture joining: a
+ * device is plugged behind the conventional bridge whose group user space
+ * holds, with DMA running on the group's first device. Teardown always lets
+ * go of the files
  * and unplugs, so that an implementation that waits for the user without
  * bound (the kernel's own VFIO) is reported, not hung.
  */
+#include <dirent.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <poll.h>
@@ -31,13 +34,16 @@
 #include <sys/mman.h>
 
 #include "kselftest_harness.h"
-#include "vfio_util.h"
+#include "engine.h"
 
 #define CONF_PATH	"/etc/testbed.conf"
 #define PAGE		4096
-#define DMA_LEN		(PAGE / 2)	/* QEMU 7.2 edu: end before its buffer end */
-#define IOVA_OTHER	0x100000ULL	/* two pages: the other edu's src, dst */
-#define IOVA_HP		0x300000ULL	/* two pages: the plugged edu's src, dst */
+#define DMA_LEN		(PAGE / 2)	/* within every engine's max_len */
+#define IOVA_OTHER	0x100000ULL	/* two pages: the other device's DMA */
+#define IOVA_HP		0x300000ULL	/* two pages: the plugged device's DMA */
+/* The engines' own windows: the other device's, the plugged one's. */
+#define ENGINE_OTHER	VT_ENGINE_IOVA
+#define ENGINE_HP	(VT_ENGINE_IOVA + VT_ENGINE_IOVA_SIZE)
 #define GRACE_MS	1000	/* set per device where the driver has it */
 #define BOUND_MS	3000	/* how much longer than the grace we wait */
 #define REQ_MS		20000	/* pciehp waits 5 s after the button press */
@@ -200,15 +206,14 @@ static int relay_open(char *why, size_t len)
 	return fd;
 }
 
-/* --- DMA of another edu, in a thread -------------------------------------- */
+/* --- DMA of another device, in a thread ----------------------------------- */
 
-/* Another edu of the container, doing DMA in a thread. */
+/* Another device of the container, doing DMA in a thread. */
 struct background {
 	pthread_t thread;
 	bool running;
 	volatile bool stop;
-	volatile void *bar;
-	size_t bar_size;
+	struct vt_engine eng;
 	unsigned char *mem;	/* two pages at IOVA_OTHER */
 	volatile unsigned int rounds, failures;
 };
@@ -216,34 +221,30 @@ struct background {
 static void *background_dma(void *arg)
 {
 	struct background *bg = arg;
-	unsigned char *src = bg->mem, *dst = bg->mem + PAGE;
 
 	while (!bg->stop) {
-		memset(src, 0x40 + (bg->rounds & 0x3f), DMA_LEN);
-		memset(dst, 0, DMA_LEN);
-		if (edu_dma(bg->bar, IOVA_OTHER, EDU_DMA_BUF, DMA_LEN, false) ||
-		    edu_dma(bg->bar, EDU_DMA_BUF, IOVA_OTHER + PAGE, DMA_LEN,
-			    true) ||
-		    memcmp(src, dst, DMA_LEN))
+		if (vt_engine_round_trip(&bg->eng, bg->mem, IOVA_OTHER,
+					 2 * PAGE, DMA_LEN))
 			bg->failures++;
 		bg->rounds++;
 	}
 	return NULL;
 }
 
-/* Start DMA on @device (in @container) in a thread. Return: 0 or -1. */
+/*
+ * Start DMA on @device (in @container), which the engine of @dev drives, in
+ * a thread. Return: 0 or -1.
+ */
 static int background_start(struct background *bg, int container,
-			     int device)
+			     const struct vt_pci_dev *dev, int device)
 {
 	bg->mem = mmap(NULL, 2 * PAGE, PROT_READ | PROT_WRITE,
 		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (bg->mem == MAP_FAILED || vt_enable_bus_master(device) ||
+	if (bg->mem == MAP_FAILED ||
 	    vt_map_dma(container, bg->mem, IOVA_OTHER, 2 * PAGE,
-		       VFIO_DMA_MAP_FLAG_READ | VFIO_DMA_MAP_FLAG_WRITE))
-		return -1;
-	bg->bar = vt_mmap_bar(device, VFIO_PCI_BAR0_REGION_INDEX,
-			      &bg->bar_size);
-	if (bg->bar == MAP_FAILED)
+		       VFIO_DMA_MAP_FLAG_READ | VFIO_DMA_MAP_FLAG_WRITE) ||
+	    vt_engine_open(&bg->eng, vt_engine_for(dev), device, container,
+			   ENGINE_OTHER))
 		return -1;
 	if (pthread_create(&bg->thread, NULL, background_dma, bg))
 		return -1;
@@ -271,28 +272,51 @@ static unsigned int background_stop(struct background *bg)
 		pthread_join(bg->thread, NULL);
 		bg->running = false;
 	}
-	if (bg->bar && bg->bar != MAP_FAILED)
-		munmap((void *)bg->bar, bg->bar_size);
+	vt_engine_close(&bg->eng);
 	if (bg->mem && bg->mem != MAP_FAILED)
 		munmap(bg->mem, 2 * PAGE);
-	bg->bar = bg->mem = MAP_FAILED;
+	bg->mem = MAP_FAILED;
 	return bg->failures;
 }
 
 /* --- plugging ------------------------------------------------------------- */
 
+/* The PCI functions in sysfs now (their addresses, at most @max). */
+static int pci_functions(char (*bdf)[32], int max)
+{
+	DIR *dir = opendir("/sys/bus/pci/devices");
+	struct dirent *de;
+	int n = 0;
+
+	if (!dir)
+		return 0;
+	while ((de = readdir(dir)) && n < max)
+		if (de->d_name[0] != '.' && strlen(de->d_name) < sizeof(bdf[0]))
+			strcpy(bdf[n++], de->d_name);
+	closedir(dir);
+	return n;
+}
+
+static bool listed(char (*bdf)[32], int n, const char *name)
+{
+	while (n--)
+		if (!strcmp(bdf[n], name))
+			return true;
+	return false;
+}
+
 /*
- * Ask the relay for @request (a device_add), then wait for a new edu in
- * sysfs, with its IOMMU group. Return: 0 and fills @out, or -1 with @err.
+ * Ask the relay for @request (a device_add), then wait for a new endpoint
+ * in sysfs, with its IOMMU group. Return: 0 and fills @out, or -1 with @err.
  */
 static int plug(int tty, const char *request, struct vt_pci_dev *out,
 		char *err, size_t len)
 {
-	struct vt_pci_dev before[VT_MAX_DEVICES], now[VT_MAX_DEVICES];
-	int nb = vt_find_pci(EDU_VENDOR, EDU_DEVICE, before, VT_MAX_DEVICES);
+	char before[VT_MAX_DEVICES][32], now[VT_MAX_DEVICES][32];
+	int nb = pci_functions(before, VT_MAX_DEVICES);
 	long long t0 = now_ms(), deadline = t0 + APPEAR_MS;
 	char answer[128];
-	int i, j, n;
+	int i, n;
 
 	if (relay_send(tty, request) ||
 	    relay_answer(tty, 10000, answer, sizeof(answer))) {
@@ -300,14 +324,12 @@ static int plug(int tty, const char *request, struct vt_pci_dev *out,
 		return -1;
 	}
 	while (now_ms() < deadline) {
-		n = vt_find_pci(EDU_VENDOR, EDU_DEVICE, now, VT_MAX_DEVICES);
+		n = pci_functions(now, VT_MAX_DEVICES);
 		for (i = 0; i < n; i++) {
-			for (j = 0; j < nb; j++)
-				if (!strcmp(now[i].bdf, before[j].bdf))
-					break;
-			if (j < nb || now[i].group < 0)
+			if (listed(before, nb, now[i]) ||
+			    !vt_is_endpoint(now[i]) ||
+			    vt_pci_dev_read(now[i], out) || out->group < 0)
 				continue;
-			*out = now[i];
 			printf("# %s: %s (group %d) in sysfs after %lld ms\n",
 			       request, out->bdf, out->group, now_ms() - t0);
 			fflush(stdout);
@@ -315,7 +337,7 @@ static int plug(int tty, const char *request, struct vt_pci_dev *out,
 		}
 		sleep_ms(20);
 	}
-	snprintf(err, len, "no new edu in sysfs %d ms after %s", APPEAR_MS,
+	snprintf(err, len, "no new endpoint in sysfs %d ms after %s", APPEAR_MS,
 		 request);
 	return -1;
 }
@@ -365,7 +387,7 @@ static bool wait_gone(const char *bdf, int ms)
 
 /*
  * Get the device file of bound @dev from the open @group, enable bus
- * mastering, map BAR0, register @req on the REQ index and set a short grace
+ * mastering, map its first memory BAR, register @req on the REQ index and set a short grace
  * period where the driver has one.
  * Return: the device fd, or -1 with @err filled.
  */
@@ -391,9 +413,10 @@ static int open_plugged(const struct vt_pci_dev *dev, int group, int req,
 		snprintf(err, len, "bus master: %s", strerror(errno));
 		goto err_close;
 	}
-	*bar = vt_mmap_bar(device, VFIO_PCI_BAR0_REGION_INDEX, bar_size);
+	*bar = vt_mmap_bar(device, vt_first_mem_bar(dev->bdf), bar_size);
 	if (*bar == MAP_FAILED) {
-		snprintf(err, len, "mmap BAR0: %s", strerror(errno));
+		snprintf(err, len, "mmap its first memory BAR: %s",
+			 strerror(errno));
 		goto err_close;
 	}
 	if (vt_set_irqs(device, VFIO_PCI_REQ_IRQ_INDEX,
@@ -411,22 +434,34 @@ err_close:
 }
 
 /*
- * One edu DMA round trip through @bar (user memory @mem, two pages mapped at
- * @iova), after a BAR0 register access.
+ * The engine answers on its registers and does DMA both ways through user
+ * memory @mem (two pages at IOVA_HP); closed afterwards.
  */
-static bool edu_works(volatile void *bar, unsigned char *mem, uint64_t iova,
-		      unsigned char seed)
+static bool engine_works(struct vt_engine *e, unsigned char *mem)
 {
-	unsigned char *src = mem, *dst = mem + PAGE;
+	bool ok = !e->ops->alive(e->regs, e->regs_size) &&
+		  !vt_engine_round_trip(e, mem, IOVA_HP, 2 * PAGE, DMA_LEN);
 
-	edu_write32(bar, EDU_REG_LIVENESS, 0x1234u * seed);
-	if (edu_read32(bar, EDU_REG_LIVENESS) != ~(0x1234u * seed))
+	vt_engine_close(e);
+	return ok;
+}
+
+/*
+ * Whether the plugged device @dev (its VFIO file @device, in @container)
+ * works: its engine's register round trip and DMA, after which bus
+ * mastering stays on, as the test had it.
+ */
+static bool plugged_works(const struct vt_pci_dev *dev, int device,
+			  int container, unsigned char *mem)
+{
+	const struct vt_engine_ops *ops = vt_engine_for(dev);
+	struct vt_engine e;
+	bool ok;
+
+	if (!ops || vt_engine_open(&e, ops, device, container, ENGINE_HP))
 		return false;
-	memset(src, seed, DMA_LEN);
-	memset(dst, 0, DMA_LEN);
-	return !edu_dma(bar, iova, EDU_DMA_BUF, DMA_LEN, false) &&
-	       !edu_dma(bar, EDU_DMA_BUF, iova + PAGE, DMA_LEN, true) &&
-	       !memcmp(src, dst, DMA_LEN);
+	ok = engine_works(&e, mem);
+	return !vt_enable_bus_master(device) && ok;
 }
 
 static void *two_pages(void)
@@ -435,7 +470,7 @@ static void *two_pages(void)
 		    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 }
 
-/* --- an edu plugged on the root port, alone in its group ------------------- */
+/* --- a device plugged on the root port, alone in its group ---------------- */
 
 FIXTURE(hotplug) {
 	int tty;			/* the relay's serial port */
@@ -443,11 +478,11 @@ FIXTURE(hotplug) {
 	char driver[64];
 	struct vt_pci_dev other, hp;
 	int container, other_group, other_device;
-	int group, device, req;		/* the plugged edu's */
+	int group, device, req;		/* the plugged device's */
 	void *bar;
 	size_t bar_size;
 	unsigned char *mem;		/* two pages at IOVA_HP */
-	struct background bg;		/* the other edu */
+	struct background bg;		/* the other device */
 };
 
 static void release_device(FIXTURE_DATA(hotplug) *self)
@@ -468,7 +503,7 @@ static void release_group(FIXTURE_DATA(hotplug) *self)
 	self->group = -1;
 }
 
-/* Plug the edu, bind it and open it into the container. */
+/* Plug the device, bind it and open it into the container. */
 static int plug_and_open(FIXTURE_DATA(hotplug) *self, char *err, size_t len)
 {
 	if (plug(self->tty, "device_add", &self->hp, err, len))
@@ -505,12 +540,12 @@ FIXTURE_SETUP(hotplug)
 		vt_skip_setup("%s", why);
 	if (!conf_get("DRIVER", self->driver, sizeof(self->driver)))
 		vt_skip_setup("no DRIVER in %s", CONF_PATH);
-	if (vt_find_edu(VT_EDU_ALONE, 0, &self->other))
-		vt_skip_setup("no edu alone in its group for the container");
+	if (vt_engine_select(NULL, VT_DEV_ALONE, 0, &self->other))
+		vt_skip_setup("no selected device with a DMA engine alone in its group for the container");
 	ASSERT_EQ(0, unplug_leftover(self->tty, "device_del", err,
 				     sizeof(err))) TH_LOG("%s", err);
 
-	/* The container, with the other edu doing DMA in it. */
+	/* The container, with the other device doing DMA in it. */
 	self->container = vt_open_container();
 	ASSERT_LE(0, self->container);
 	self->other_group = vt_open_group(self->other.group);
@@ -523,7 +558,7 @@ FIXTURE_SETUP(hotplug)
 				   self->other.bdf);
 	ASSERT_LE(0, self->other_device);
 	ASSERT_EQ(0, background_start(&self->bg, self->container,
-				      self->other_device));
+				      &self->other, self->other_device));
 	self->mem = two_pages();
 	ASSERT_NE(MAP_FAILED, self->mem);
 	ASSERT_EQ(0, vt_map_dma(self->container, self->mem, IOVA_HP, 2 * PAGE,
@@ -558,7 +593,7 @@ FIXTURE_TEARDOWN(hotplug)
 	teardown_unplug(_metadata, self->tty, &self->del_pending,
 			self->hp.bdf, "device_del");
 	EXPECT_EQ(0u, background_stop(&self->bg))
-		TH_LOG("the other edu's DMA failed %u of %u times",
+		TH_LOG("the other device's DMA failed %u of %u times",
 		       self->bg.failures, self->bg.rounds);
 	if (self->mem != MAP_FAILED)
 		munmap(self->mem, 2 * PAGE);
@@ -580,13 +615,14 @@ TEST_F_TIMEOUT(hotplug, cooperative_user_lets_unplug_complete, 120)
 	char answer[256];
 	long long t0, t_req, t_close;
 
-	ASSERT_TRUE(edu_works(self->bar, self->mem, IOVA_HP, 0x11));
+	ASSERT_TRUE(plugged_works(&self->hp, self->device, self->container,
+				   self->mem));
 	t0 = now_ms();
 	ASSERT_EQ(0, unplug_request(self->tty, "device_del",
 				    &self->del_pending));
 	ASSERT_TRUE(vt_eventfd_fired(self->req, REQ_MS));
 	t_req = now_ms();
-	/* Removal waits for us: the container's other edu keeps its DMA. */
+	/* Removal waits for us: the container's other device keeps its DMA. */
 	ASSERT_TRUE(background_progress(&self->bg, 2, 5000));
 	/* The user answers the request: it closes its files of the device. */
 	release_group(self);
@@ -631,7 +667,8 @@ TEST_F_TIMEOUT(hotplug, replugged_device_works_again, 120)
 {
 	char answer[256], err[256];
 
-	ASSERT_TRUE(edu_works(self->bar, self->mem, IOVA_HP, 0x22));
+	ASSERT_TRUE(plugged_works(&self->hp, self->device, self->container,
+				   self->mem));
 	ASSERT_EQ(0, unplug_request(self->tty, "device_del",
 				    &self->del_pending));
 	ASSERT_TRUE(vt_eventfd_fired(self->req, REQ_MS));
@@ -642,7 +679,8 @@ TEST_F_TIMEOUT(hotplug, replugged_device_works_again, 120)
 	ASSERT_TRUE(wait_gone(self->hp.bdf, 2000));
 
 	ASSERT_EQ(0, plug_and_open(self, err, sizeof(err))) TH_LOG("%s", err);
-	ASSERT_TRUE(edu_works(self->bar, self->mem, IOVA_HP, 0x33));
+	ASSERT_TRUE(plugged_works(&self->hp, self->device, self->container,
+				   self->mem));
 }
 
 /* SPEC: REMOVE-12 REMOVE-5 REMOVE-6 */
@@ -652,7 +690,8 @@ TEST_F_TIMEOUT(hotplug, ignoring_user_is_revoked_after_grace, 120)
 	char answer[256];
 	long long t_req;
 
-	ASSERT_TRUE(edu_works(self->bar, self->mem, IOVA_HP, 0x44));
+	ASSERT_TRUE(plugged_works(&self->hp, self->device, self->container,
+				   self->mem));
 	ASSERT_EQ(0, unplug_request(self->tty, "device_del",
 				    &self->del_pending));
 	ASSERT_TRUE(vt_eventfd_fired(self->req, REQ_MS));
@@ -672,7 +711,7 @@ TEST_F_TIMEOUT(hotplug, ignoring_user_is_revoked_after_grace, 120)
 	ASSERT_TRUE(vt_read_raises_sigbus(self->bar));
 }
 
-/* --- an edu plugged behind the bridge of a group in use --------------------- */
+/* --- a device plugged behind the bridge of a group in use ----------------- */
 
 FIXTURE(joining) {
 	int tty;
@@ -680,11 +719,11 @@ FIXTURE(joining) {
 	char driver[64];
 	struct vt_pci_dev first, second, hp;
 	int container, group, first_device, second_device;
-	int device, req;		/* the plugged edu's */
+	int device, req;		/* the plugged device's */
 	void *bar;
 	size_t bar_size;
 	unsigned char *mem;		/* two pages at IOVA_HP */
-	struct background bg;		/* the group's first edu */
+	struct background bg;		/* the group's first device */
 };
 
 FIXTURE_SETUP(joining)
@@ -701,13 +740,13 @@ FIXTURE_SETUP(joining)
 		vt_skip_setup("no DRIVER in %s", CONF_PATH);
 	if (!conf_get("HOTPLUG_JOIN", why, sizeof(why)) || strcmp(why, "1"))
 		vt_skip_setup("opt-in (HOTPLUG_JOIN=1): a device joining a group in use clears the group's context entry under intel-iommu, and 6.1 then BUGs in the group's release");
-	if (vt_find_edu(VT_EDU_SHARED, 0, &self->first) ||
-	    vt_find_edu(VT_EDU_SHARED, 1, &self->second))
-		vt_skip_setup("no two edus sharing a group");
+	if (vt_select(VT_DEV_SHARED, 0, vt_has_engine, &self->first) ||
+	    vt_select_peer(&self->first, 0, &self->second))
+		vt_skip_setup("no selected device with a DMA engine sharing its group with another");
 	ASSERT_EQ(0, unplug_leftover(self->tty, "device_del_bridge", err,
 				     sizeof(err))) TH_LOG("%s", err);
 
-	/* The group in use: both edus open, DMA running on the first. */
+	/* The group in use: both devices open, DMA running on the first. */
 	self->container = vt_open_container();
 	ASSERT_LE(0, self->container);
 	self->group = vt_open_group(self->first.group);
@@ -722,7 +761,7 @@ FIXTURE_SETUP(joining)
 				    self->second.bdf);
 	ASSERT_LE(0, self->second_device);
 	ASSERT_EQ(0, background_start(&self->bg, self->container,
-				      self->first_device));
+				      &self->first, self->first_device));
 	self->mem = two_pages();
 	ASSERT_NE(MAP_FAILED, self->mem);
 	ASSERT_EQ(0, vt_map_dma(self->container, self->mem, IOVA_HP, 2 * PAGE,
@@ -764,7 +803,7 @@ FIXTURE_TEARDOWN(joining)
 
 /*
  * BIND-6 (not yet counted as tested: the fixture is opt-in, see setup).
- * Behind a conventional bridge the joining edu shares the group's requester
+ * Behind a conventional bridge the joining device shares the group's requester
  * ID, so the group's IOMMU context is the only one it may use: while it has
  * no driver, its DMA lands in the user's mapping, and the group's own DMA
  * goes on undisturbed. Bound to the implementation, it is one more device
@@ -775,9 +814,15 @@ TEST_F_TIMEOUT(joining, joining_device_stays_in_group_context, 120)
 {
 	struct vfio_group_status status = { .argsz = sizeof(status) };
 	char path[PATH_MAX], err[256], drv[64];
+	const struct vt_engine_ops *ops = vt_engine_for(&self->hp);
+	struct vt_engine e;
 	uint16_t cmd, on;
+	size_t size;
 	void *bar;
 	int fd;
+
+	ASSERT_NE(NULL, ops) TH_LOG("no DMA engine drives the plugged %s",
+				    self->hp.bdf);
 
 	ASSERT_EQ(self->first.group, self->hp.group);
 	ASSERT_NE(0, vt_driver_of(self->hp.bdf, drv, sizeof(drv)))
@@ -785,21 +830,25 @@ TEST_F_TIMEOUT(joining, joining_device_stays_in_group_context, 120)
 	vt_ioctl_ok(self->group, VFIO_GROUP_GET_STATUS, &status);
 	ASSERT_NE(0u, status.flags & VFIO_GROUP_FLAGS_VIABLE);
 
-	/* DMA by the driverless edu, through its sysfs BAR. */
+	/* DMA by the driverless device, through its sysfs register BAR. */
 	ASSERT_EQ(0, vt_real_config(self->hp.bdf, PCI_COMMAND_OFFSET, &cmd,
 				    sizeof(cmd)));
 	on = cmd | 0x2 | PCI_COMMAND_MASTER_BIT;	/* memory space, bus master */
 	ASSERT_EQ(0, vt_real_config_write(self->hp.bdf, PCI_COMMAND_OFFSET,
 					  &on, sizeof(on)));
-	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/resource0",
-		 self->hp.bdf);
+	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/resource%u",
+		 self->hp.bdf, ops->bar);
+	size = vt_bar_size(self->hp.bdf, ops->bar, NULL);
 	fd = open(path, O_RDWR | O_CLOEXEC);
 	ASSERT_LE(0, fd) TH_LOG("%s: %s", path, strerror(errno));
-	bar = mmap(NULL, PAGE, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	bar = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
 	close(fd);
 	ASSERT_NE(MAP_FAILED, bar);
-	EXPECT_TRUE(edu_works(bar, self->mem, IOVA_HP, 0x55));
-	munmap(bar, PAGE);
+	EXPECT_EQ(0, vt_engine_open_regs(&e, ops, bar, size, self->container,
+					 ENGINE_HP));
+	if (e.ops)
+		EXPECT_TRUE(engine_works(&e, self->mem));
+	munmap(bar, size);
 	ASSERT_EQ(0, vt_real_config_write(self->hp.bdf, PCI_COMMAND_OFFSET,
 					  &cmd, sizeof(cmd)));
 	ASSERT_TRUE(background_progress(&self->bg, 2, 5000));
@@ -811,7 +860,8 @@ TEST_F_TIMEOUT(joining, joining_device_stays_in_group_context, 120)
 				    &self->bar, &self->bar_size, err,
 				    sizeof(err));
 	ASSERT_LE(0, self->device) TH_LOG("%s", err);
-	ASSERT_TRUE(edu_works(self->bar, self->mem, IOVA_HP, 0x66));
+	ASSERT_TRUE(plugged_works(&self->hp, self->device, self->container,
+				   self->mem));
 }
 
 /* For a group that keeps other devices (opt-in). */

@@ -365,28 +365,6 @@ int vt_first_mem_bar(const char *bdf)
 }
 
 /**
- * vt_group_device_count() - number of devices in an IOMMU group
- * Return: the count from /sys/kernel/iommu_groups/N/devices, or -errno.
- */
-int vt_group_device_count(int group)
-{
-	char path[PATH_MAX];
-	struct dirent *de;
-	DIR *dir;
-	int n = 0;
-
-	snprintf(path, sizeof(path), "/sys/kernel/iommu_groups/%d/devices", group);
-	dir = opendir(path);
-	if (!dir)
-		return -errno;
-	while ((de = readdir(dir)))
-		if (de->d_name[0] != '.')
-			n++;
-	closedir(dir);
-	return n;
-}
-
-/**
  * vt_group_has_node() - whether /dev/vfio/<group> exists
  */
 bool vt_group_has_node(int group)
@@ -788,100 +766,6 @@ int vt_unmap_dma(int container, uint64_t iova, uint64_t size)
 	if (ioctl(container, VFIO_IOMMU_UNMAP_DMA, &unmap))
 		return -errno;
 	return (int)unmap.size;
-}
-
-/* Selection by PCI ID, for the tests not yet converted (issue 19). */
-static unsigned int compat_vendor, compat_device;
-
-static bool compat_id(const struct vt_pci_dev *dev)
-{
-	return dev->vendor == compat_vendor && dev->device == compat_device;
-}
-
-int vt_find_dev(unsigned int vendor, unsigned int device,
-		enum vt_dev_kind kind, int nth, struct vt_pci_dev *out)
-{
-	compat_vendor = vendor;
-	compat_device = device;
-	return vt_select(kind, nth, compat_id, out);
-}
-
-int vt_find_pci(unsigned int vendor, unsigned int device,
-		struct vt_pci_dev *out, int max)
-{
-	DIR *dir = opendir("/sys/bus/pci/devices");
-	struct dirent *de;
-	int n = 0;
-
-	if (!dir)
-		return -errno;
-	while ((de = readdir(dir)) && n < max) {
-		if (de->d_name[0] == '.' || vt_pci_dev_read(de->d_name, &out[n]))
-			continue;
-		if (out[n].vendor == vendor && out[n].device == device)
-			n++;
-	}
-	closedir(dir);
-	qsort(out, n, sizeof(*out), cmp_bdf);
-	return n;
-}
-
-int vt_find_edu(enum vt_edu_kind kind, int nth, struct vt_pci_dev *out)
-{
-	return vt_find_dev(EDU_VENDOR, EDU_DEVICE,
-			   kind == VT_EDU_ALONE ? VT_DEV_ALONE : VT_DEV_SHARED,
-			   nth, out);
-}
-
-const char *vt_edu_kind_name(enum vt_edu_kind kind)
-{
-	return kind == VT_EDU_ALONE ? "edu alone in its group" :
-				      "edu sharing its group";
-}
-
-/** edu_read32() - read a 32-bit edu register through the BAR0 mapping */
-uint32_t edu_read32(volatile void *bar, unsigned int reg)
-{
-	return *(volatile uint32_t *)((volatile char *)bar + reg);
-}
-
-/** edu_write32() - write a 32-bit edu register through the BAR0 mapping */
-void edu_write32(volatile void *bar, unsigned int reg, uint32_t val)
-{
-	*(volatile uint32_t *)((volatile char *)bar + reg) = val;
-}
-
-static void edu_write64(volatile void *bar, unsigned int reg, uint64_t val)
-{
-	*(volatile uint64_t *)((volatile char *)bar + reg) = val;
-}
-
-/**
- * edu_dma() - run one edu DMA transfer and wait for it to finish
- * @to_ram: true for edu buffer -> RAM (a device write), false for RAM -> edu.
- *
- * The edu-side range must lie inside [EDU_DMA_BUF, EDU_DMA_BUF + 4096), and
- * with QEMU 7.2 end before the buffer's end: QEMU aborts the whole machine
- * otherwise. The transfer runs from a 100 ms timer.
- * Return: 0 when the command register reports completion, -ETIMEDOUT.
- */
-int edu_dma(volatile void *bar, uint64_t src, uint64_t dst, uint32_t count,
-	    bool to_ram)
-{
-	struct timespec delay = { .tv_nsec = 1000 * 1000 };
-	int i;
-
-	edu_write64(bar, EDU_REG_DMA_SRC, src);
-	edu_write64(bar, EDU_REG_DMA_DST, dst);
-	edu_write64(bar, EDU_REG_DMA_COUNT, count);
-	edu_write64(bar, EDU_REG_DMA_CMD,
-		    EDU_DMA_CMD_START | (to_ram ? EDU_DMA_CMD_TO_RAM : 0));
-	for (i = 0; i < 10000; i++) {
-		if (!(edu_read32(bar, EDU_REG_DMA_CMD) & EDU_DMA_CMD_START))
-			return 0;
-		nanosleep(&delay, NULL);
-	}
-	return -ETIMEDOUT;
 }
 
 /**

@@ -22,22 +22,6 @@
 #define VT_CONTAINER_PATH	"/dev/vfio/vfio"
 #define VT_MAX_DEVICES		64
 
-/* QEMU's edu device (docs/specs/edu.rst): PCI ID and BAR0 register map. */
-#define EDU_VENDOR		0x1234u
-#define EDU_DEVICE		0x11e8u
-#define EDU_REG_IDENT		0x00	/* 0xRRrr00ed: major RR, minor rr */
-#define EDU_REG_LIVENESS	0x04	/* reads back the bitwise inverse */
-#define EDU_REG_DMA_SRC		0x80
-#define EDU_REG_DMA_DST		0x88
-#define EDU_REG_DMA_COUNT	0x90
-#define EDU_REG_DMA_CMD		0x98
-#define EDU_DMA_CMD_START	0x1
-#define EDU_DMA_CMD_TO_RAM	0x2	/* direction: edu buffer -> RAM */
-#define EDU_DMA_BUF		0x40000	/* edu-side DMA buffer address */
-#define EDU_DMA_BUF_SIZE	4096
-#define EDU_DMA_MASK		((1ULL << 28) - 1) /* edu masks DMA addresses */
-#define EDU_IDENT_LOW_BYTE	0xed
-
 #define PCI_COMMAND_OFFSET	0x04
 #define PCI_COMMAND_MASTER_BIT	0x4
 
@@ -77,26 +61,9 @@ const char *vt_dev_kind_name(enum vt_dev_kind kind);
 int vt_pci_dev_read(const char *bdf, struct vt_pci_dev *out);
 bool vt_is_endpoint(const char *bdf);
 int vt_group_endpoints(int group, struct vt_pci_dev *out, int max);
-int vt_group_device_count(int group);
 bool vt_group_has_node(int group);
 uint64_t vt_bar_size(const char *bdf, unsigned int index, bool *is_mem);
 int vt_first_mem_bar(const char *bdf);
-
-/* Selection by PCI ID: the tests not yet converted (issue 19). */
-enum vt_edu_kind {
-	VT_EDU_ALONE,
-	VT_EDU_SHARED,
-};
-int vt_find_pci(unsigned int vendor, unsigned int device,
-		struct vt_pci_dev *out, int max);
-int vt_find_dev(unsigned int vendor, unsigned int device,
-		enum vt_dev_kind kind, int nth, struct vt_pci_dev *out);
-int vt_find_edu(enum vt_edu_kind kind, int nth, struct vt_pci_dev *out);
-const char *vt_edu_kind_name(enum vt_edu_kind kind);
-uint32_t edu_read32(volatile void *bar, unsigned int reg);
-void edu_write32(volatile void *bar, unsigned int reg, uint32_t val);
-int edu_dma(volatile void *bar, uint64_t src, uint64_t dst, uint32_t count,
-	    bool to_ram);
 
 /* The fds of one device in use: container, group and device. */
 struct vt_handles {
