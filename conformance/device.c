@@ -301,7 +301,7 @@ static int config_rw32(int device, unsigned int off, uint32_t *val, bool write)
 /* SPEC: CFG-1 CFG-2 */
 TEST_F(dev, bar_sizing_is_virtual)
 {
-	uint32_t orig, sized, all = ~0u, real_before, real_after;
+	uint32_t orig, sized, all = ~0u, real_before, real_sized, real_after;
 	unsigned int off;
 	uint64_t size;
 
@@ -312,11 +312,40 @@ TEST_F(dev, bar_sizing_is_virtual)
 	ASSERT_EQ(0, config_rw32(self->h.device, off, &orig, false));
 	ASSERT_EQ(0, config_rw32(self->h.device, off, &all, true));
 	ASSERT_EQ(0, config_rw32(self->h.device, off, &sized, false));
+	/* While sized, the device's own BAR still holds its address. */
+	ASSERT_EQ(0, vt_real_config(self->dev.bdf, off, &real_sized, 4));
 	ASSERT_EQ(0, config_rw32(self->h.device, off, &orig, true));
 	ASSERT_EQ(0, vt_real_config(self->dev.bdf, off, &real_after, 4));
 	/* The BAR's size bits (its low dword), the type bits unchanged. */
 	ASSERT_EQ((uint32_t)~(size - 1) | (orig & 0xf), sized);
+	ASSERT_EQ(real_before, real_sized);
 	ASSERT_EQ(real_before, real_after);
+}
+
+/* SPEC: CFG-1 */
+TEST_F(dev, bar_write_is_virtual)
+{
+	uint32_t orig, moved, back, real_before, real_moved;
+	unsigned int off;
+	uint64_t size;
+
+	NEED_MEM_BAR();
+	off = 0x10 + 4 * self->bar;
+	size = vt_bar_size(self->dev.bdf, self->bar, NULL);
+	if (size >= 1ull << 31)
+		SKIP(return, "BAR %u's size leaves no address bit in its low dword",
+		     self->bar);
+	ASSERT_EQ(0, vt_real_config(self->dev.bdf, off, &real_before, 4));
+	ASSERT_EQ(0, config_rw32(self->h.device, off, &orig, false));
+	/* Another address: flip the lowest address bit the size leaves. */
+	moved = orig ^ (uint32_t)size;
+	ASSERT_EQ(0, config_rw32(self->h.device, off, &moved, true));
+	ASSERT_EQ(0, config_rw32(self->h.device, off, &back, false));
+	ASSERT_EQ(0, vt_real_config(self->dev.bdf, off, &real_moved, 4));
+	ASSERT_EQ(0, config_rw32(self->h.device, off, &orig, true));
+	/* User space reads its own address back; the device keeps its own. */
+	EXPECT_EQ((moved & (uint32_t)~(size - 1)) | (orig & 0xf), back);
+	ASSERT_EQ(real_before, real_moved);
 }
 
 /* Offset of a capability in the device's config space, or 0. */

@@ -175,6 +175,22 @@ TEST_F(irq, intx_stays_masked_until_unmask)
 	ASSERT_TRUE(vt_eventfd_fired(self->efd, FIRES_MS));
 }
 
+/* SPEC: IRQ-9 */
+TEST_F(irq, intx_mask_blocks_the_next_interrupt)
+{
+	needs_irq(VFIO_PCI_INTX_IRQ_INDEX, "INTx");
+	ASSERT_EQ(0, vt_set_irqs(self->h.device, VFIO_PCI_INTX_IRQ_INDEX,
+			      VFIO_IRQ_SET_ACTION_TRIGGER, 0, 1, self->efd));
+	ASSERT_EQ(0, vt_set_irqs(self->h.device, VFIO_PCI_INTX_IRQ_INDEX,
+			      VFIO_IRQ_SET_ACTION_MASK, 0, 1, VT_NO_FD));
+	raise_irq(VFIO_PCI_INTX_IRQ_INDEX, 0);
+	ASSERT_FALSE(vt_eventfd_fired(self->efd, QUIET_MS));
+	/* Unmasking delivers the interrupt the line still asserts. */
+	ASSERT_EQ(0, vt_set_irqs(self->h.device, VFIO_PCI_INTX_IRQ_INDEX,
+			      VFIO_IRQ_SET_ACTION_UNMASK, 0, 1, VT_NO_FD));
+	ASSERT_TRUE(vt_eventfd_fired(self->efd, FIRES_MS));
+}
+
 /* SPEC: IRQ-2 */
 TEST_F(irq, msi_trigger_signals_eventfd)
 {
