@@ -39,6 +39,12 @@ TEST_F(container, supports_type1v2_extension)
 	ASSERT_EQ(1, ioctl(self->fd, VFIO_CHECK_EXTENSION, VFIO_TYPE1v2_IOMMU));
 }
 
+/* SPEC: CONT-2 CONT-15 */
+TEST_F(container, supports_type1_extension)
+{
+	ASSERT_EQ(1, ioctl(self->fd, VFIO_CHECK_EXTENSION, VFIO_TYPE1_IOMMU));
+}
+
 /* SPEC: CONT-2 */
 TEST_F(container, unknown_extension_is_unsupported)
 {

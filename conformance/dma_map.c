@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * DMA mapping rules of the type1v2 model that need no device DMA: IOMMU
- * information, alignment, overlap, unmap rules and flags.
+ * DMA mapping rules of the type1 model that need no device DMA: IOMMU
+ * information, alignment, overlap, unmap rules and flags. Every test runs on
+ * version 2 (VFIO_TYPE1v2_IOMMU) and version 1 (VFIO_TYPE1_IOMMU), which
+ * differ only in an unmap that would split a mapping.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,6 +25,21 @@ FIXTURE(map) {
 	void *buf;		/* four pages of anonymous memory */
 };
 
+FIXTURE_VARIANT(map) {
+	unsigned long type;	/* the model VFIO_SET_IOMMU chooses */
+	bool splits_refused;	/* version 2 (DMA-17), not 1 (DMA-28, DMA-29) */
+};
+
+FIXTURE_VARIANT_ADD(map, type1v2) {
+	.type = VFIO_TYPE1v2_IOMMU,
+	.splits_refused = true,
+};
+
+FIXTURE_VARIANT_ADD(map, type1) {
+	.type = VFIO_TYPE1_IOMMU,
+	.splits_refused = false,
+};
+
 FIXTURE_SETUP(map)
 {
 	if (vt_select(VT_DEV_ANY, 0, NULL, &self->dev))
@@ -32,7 +49,7 @@ FIXTURE_SETUP(map)
 	self->group = vt_open_group(self->dev.group);
 	ASSERT_LE(0, self->group);
 	vt_ioctl_ok(self->group, VFIO_GROUP_SET_CONTAINER, &self->container);
-	vt_ioctl_ok(self->container, VFIO_SET_IOMMU, VFIO_TYPE1v2_IOMMU);
+	vt_ioctl_ok(self->container, VFIO_SET_IOMMU, variant->type);
 	self->buf = mmap(NULL, 4 * PAGE, PROT_READ | PROT_WRITE,
 			 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	ASSERT_NE(MAP_FAILED, self->buf);
@@ -202,13 +219,38 @@ TEST_F(map, unmap_reports_bytes_unmapped)
 						4 * PAGE));
 }
 
-/* SPEC: DMA-17 */
-TEST_F(map, unmap_splitting_a_mapping_is_refused)
+/* SPEC: DMA-17 DMA-28 */
+TEST_F(map, unmap_starting_inside_a_mapping_unmaps_nothing)
 {
 	ASSERT_EQ(0, vt_map_dma(self->container, self->buf, IOVA, 2 * PAGE, RW));
-	ASSERT_EQ(-EINVAL, vt_unmap_dma(self->container, IOVA, PAGE));
-	ASSERT_EQ(-EINVAL, vt_unmap_dma(self->container, IOVA + PAGE, PAGE));
-	ASSERT_EQ((int)(2 * PAGE), vt_unmap_dma(self->container, IOVA, 2 * PAGE));
+	ASSERT_EQ(0, vt_map_dma(self->container, (char *)self->buf + 2 * PAGE,
+				IOVA + 2 * PAGE, PAGE, RW));
+	ASSERT_EQ(variant->splits_refused ? -EINVAL : 0,
+		  vt_unmap_dma(self->container, IOVA + PAGE, 2 * PAGE));
+	/* Both mappings are still there, whole. */
+	ASSERT_EQ(-EEXIST, vt_map_dma(self->container, self->buf,
+				      IOVA + PAGE, PAGE, RW));
+	ASSERT_EQ(-EEXIST, vt_map_dma(self->container, self->buf,
+				      IOVA + 2 * PAGE, PAGE, RW));
+	ASSERT_EQ((int)(3 * PAGE), vt_unmap_dma(self->container, IOVA,
+						3 * PAGE));
+}
+
+/* SPEC: DMA-16 DMA-17 DMA-29 */
+TEST_F(map, unmap_ending_inside_a_mapping_takes_all_or_nothing)
+{
+	ASSERT_EQ(0, vt_map_dma(self->container, self->buf, IOVA, 2 * PAGE, RW));
+	if (variant->splits_refused) {
+		ASSERT_EQ(-EINVAL, vt_unmap_dma(self->container, IOVA, PAGE));
+		ASSERT_EQ((int)(2 * PAGE), vt_unmap_dma(self->container, IOVA,
+							2 * PAGE));
+		return;
+	}
+	/* Version 1: the whole mapping goes, and its whole size is reported. */
+	ASSERT_EQ((int)(2 * PAGE), vt_unmap_dma(self->container, IOVA, PAGE));
+	ASSERT_EQ(0, vt_map_dma(self->container, self->buf, IOVA + PAGE, PAGE,
+				RW));
+	ASSERT_EQ((int)PAGE, vt_unmap_dma(self->container, IOVA, 2 * PAGE));
 }
 
 /* SPEC: DMA-18 */

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * The container file, /dev/vfio/vfio: one IOMMU address space that groups
- * join. Each open creates a container; the IOMMU model (type1v2, dma.c) is
+ * join. Each open creates a container; the IOMMU model (type1, dma.c) is
  * chosen once a group is attached and dropped when the last group leaves.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
@@ -64,11 +64,7 @@ static int vref_container_set_iommu(struct vref_container *container,
 		ret = -EINVAL;
 		goto out_unlock;
 	}
-	if (type != VFIO_TYPE1v2_IOMMU) {
-		ret = -ENODEV;
-		goto out_unlock;
-	}
-	iommu = vref_iommu_create();
+	iommu = vref_iommu_create(type);
 	if (IS_ERR(iommu)) {
 		ret = PTR_ERR(iommu);
 		goto out_unlock;

@@ -1,6 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * vfio_ref: the type1v2 IOMMU model.
+ * vfio_ref: the type1 IOMMU model, version 2 (VFIO_TYPE1v2_IOMMU) and
+ * version 1 (VFIO_TYPE1_IOMMU), which differ only in VFIO_IOMMU_UNMAP_DMA:
+ * version 2 refuses a range that would split a mapping, version 1 removes
+ * whole every mapping that starts in the range and nothing at all when the
+ * range starts inside a mapping.
  *
  * A struct vref_iommu is the IOMMU side of one container. It holds:
  *  - the IOMMU domains: one per kind of IOMMU among the attached groups;
@@ -114,7 +118,7 @@ struct vref_dma {
 	(sizeof(struct vref_dma) + sizeof(struct vref_runs) + \
 	 sizeof(struct vref_run))
 
-/* The type1v2 model of one container. */
+/* The type1 model of one container, version 2 or version 1. */
 struct vref_iommu {
 	/*
 	 * protects domains, groups, dmas, mms, dma_avail, batch and every
@@ -127,6 +131,7 @@ struct vref_iommu {
 	struct list_head mms;		/* of vref_pin_mm::node */
 	unsigned int dma_avail;		/* mappings that may still be made */
 	struct page **batch;		/* VREF_PIN_BATCH pages being pinned */
+	bool v2;			/* VFIO_TYPE1v2_IOMMU; set at creation */
 };
 
 /* ----- geometry: page sizes and the usable IOVA space ----- */
@@ -794,7 +799,10 @@ static long vref_map_dma(struct vref_iommu *iommu, void __user *arg)
 
 /* ----- VFIO_IOMMU_UNMAP_DMA ----- */
 
-/* Validate @unmap and find the last IOVA of its range (v2 rules). */
+/*
+ * Validate @unmap and find the last IOVA of its range. Version 2 refuses a
+ * range that would split a mapping; version 1 accepts it (vref_unmap_v1()).
+ */
 static int vref_unmap_check(struct vref_iommu *iommu,
 			    const struct vfio_iommu_type1_dma_unmap *unmap,
 			    u64 *last)
@@ -815,6 +823,8 @@ static int vref_unmap_check(struct vref_iommu *iommu,
 	*last = unmap->iova + unmap->size - 1;
 	if (*last < unmap->iova)
 		return -EINVAL;
+	if (!iommu->v2)
+		return 0;
 	/* Refuse to split a mapping at either end of the range. */
 	dma = vref_dma_first(iommu, unmap->iova, *last);
 	if (dma && dma->iova < unmap->iova)
@@ -823,6 +833,20 @@ static int vref_unmap_check(struct vref_iommu *iommu,
 	if (dma && vref_dma_last(dma) > *last)
 		return -EINVAL;
 	return 0;
+}
+
+/*
+ * Version 1: a range that starts inside a mapping removes nothing; else
+ * every mapping that starts in the range goes whole, also one that ends
+ * past it. Returns the bytes removed.
+ */
+static u64 vref_unmap_v1(struct vref_iommu *iommu, u64 start, u64 last)
+{
+	struct vref_dma *first = vref_dma_first(iommu, start, last);
+
+	if (first && first->iova < start)
+		return 0;
+	return vref_dma_remove_range(iommu, start, last);
 }
 
 static long vref_unmap_dma(struct vref_iommu *iommu, void __user *arg)
@@ -841,8 +865,10 @@ static long vref_unmap_dma(struct vref_iommu *iommu, void __user *arg)
 
 	mutex_lock(&iommu->lock);
 	ret = vref_unmap_check(iommu, &unmap, &last);
-	if (!ret)
+	if (!ret && iommu->v2)
 		unmap.size = vref_dma_remove_range(iommu, unmap.iova, last);
+	else if (!ret)
+		unmap.size = vref_unmap_v1(iommu, unmap.iova, last);
 	mutex_unlock(&iommu->lock);
 	if (ret)
 		return ret;
@@ -1210,14 +1236,19 @@ static int vref_check_msi(struct iommu_group *group)
 /* ----- the interface of vfio_ref.h ----- */
 
 /**
- * vref_iommu_check_extension() - whether the type1v2 model offers @ext
+ * vref_iommu_check_extension() - whether the type1 model offers @ext
  * @ext: a VFIO_CHECK_EXTENSION argument
  *
- * Return: 1 for VFIO_TYPE1v2_IOMMU and VFIO_UNMAP_ALL, 0 for anything else.
+ * Both versions are offered whatever the container's model, as the kernel's
+ * type1 does.
+ *
+ * Return: 1 for VFIO_TYPE1_IOMMU, VFIO_TYPE1v2_IOMMU and VFIO_UNMAP_ALL, 0
+ * for anything else.
  */
 int vref_iommu_check_extension(unsigned long ext)
 {
 	switch (ext) {
+	case VFIO_TYPE1_IOMMU:
 	case VFIO_TYPE1v2_IOMMU:
 	case VFIO_UNMAP_ALL:
 		return 1;
@@ -1227,19 +1258,25 @@ int vref_iommu_check_extension(unsigned long ext)
 }
 
 /**
- * vref_iommu_create() - create an empty type1v2 model for a container
+ * vref_iommu_create() - create an empty type1 model for a container
+ * @type: VFIO_TYPE1v2_IOMMU or VFIO_TYPE1_IOMMU (version 1, whose unmap
+ *	may remove a mapping the range only partly covers)
  *
  * The mapping limit is the dma_entry_limit module parameter at this time.
  *
- * Return: the new model, or ERR_PTR(-ENOMEM).
+ * Return: the new model, ERR_PTR(-ENODEV) for any other @type, or
+ * ERR_PTR(-ENOMEM).
  */
-struct vref_iommu *vref_iommu_create(void)
+struct vref_iommu *vref_iommu_create(unsigned long type)
 {
 	struct vref_iommu *iommu;
 
+	if (type != VFIO_TYPE1v2_IOMMU && type != VFIO_TYPE1_IOMMU)
+		return ERR_PTR(-ENODEV);
 	iommu = kzalloc(sizeof(*iommu), GFP_KERNEL);
 	if (!iommu)
 		return ERR_PTR(-ENOMEM);
+	iommu->v2 = type == VFIO_TYPE1v2_IOMMU;
 	iommu->batch = kmalloc_array(VREF_PIN_BATCH, sizeof(*iommu->batch),
 				     GFP_KERNEL);
 	if (!iommu->batch) {

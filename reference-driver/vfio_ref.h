@@ -11,7 +11,7 @@
  *   group.c      /dev/vfio/N: struct vref_group, viability, device fds
  *   pci.c        the PCI driver: probe and remove (with removal.c)
  *   removal.c    request, bounded grace period, revocation
- *   dma.c        the type1v2 IOMMU model: struct vref_iommu
+ *   dma.c        the type1 IOMMU model (v2, v1): struct vref_iommu
  *   device.c     the device file: info, regions, mmap, reset
  *   pci_config.c configuration space virtualization
  *   irq.c        INTx, MSI, MSI-X, ERR and REQ through eventfds
@@ -136,9 +136,9 @@ void vref_group_del_device(struct vref_device *vdev);
 void vref_group_device_gone(struct vref_device *vdev);
 void vref_group_device_closed(struct vref_group *group);
 
-/* dma.c: the type1v2 IOMMU model */
+/* dma.c: the type1 IOMMU model, version 2 or 1 */
 int vref_iommu_check_extension(unsigned long ext);
-struct vref_iommu *vref_iommu_create(void);
+struct vref_iommu *vref_iommu_create(unsigned long type);
 void vref_iommu_destroy(struct vref_iommu *iommu);
 int vref_iommu_attach_group(struct vref_iommu *iommu,
 			    struct iommu_group *group);
