@@ -166,7 +166,8 @@ static struct tstate ts[MAX_THREADS];
 static unsigned long hist[NCALLS][MAX_ERRNO + 1];	/* [0]: successes */
 static unsigned long ncalls[NCALLS];
 static unsigned long unexpected[NCALLS][MAX_ERRNO + 1];
-static bool upstream;		/* the kernel's own VFIO is under test */
+static bool upstream;		/* the kernel's own vfio-pci is under test */
+static bool type1;		/* ... with VFIO's own container, type1 */
 /*
  * Linux 6.1 passes a container's model ioctls (MAP_DMA...) to type1
  * without the container's lock, so a group leaving at the same time frees
@@ -1296,10 +1297,18 @@ int main(int argc, char **argv)
 		printf("# fuzz: SKIP no edu device bound to a VFIO implementation\n");
 		return 4;
 	}
-	upstream = !access("/sys/module/vfio_iommu_type1", F_OK);
+	/*
+	 * The kernel's vfio-pci, with VFIO's own container (type1) or with
+	 * iommufd's compatibility container: the deviations above are
+	 * vfio-pci's, the detach race is type1's.
+	 */
+	upstream = !access("/sys/module/vfio_pci_core", F_OK);
+	type1 = !access("/sys/module/vfio_iommu_type1", F_OK);
 	printf("# fuzz: %d edu devices in %d groups, implementation %s\n",
-	       nedus, ngroups, upstream ? "the kernel's VFIO" : "another (no vfio_iommu_type1)");
-	avoid_detach_race = upstream && !opt_races;
+	       nedus, ngroups, !upstream ? "another (no vfio_pci_core)" :
+	       type1 ? "the kernel's VFIO (type1)" :
+	       "the kernel's VFIO (another container: no vfio_iommu_type1)");
+	avoid_detach_race = type1 && !opt_races;
 	if (avoid_detach_race)
 		printf("# fuzz: a group's detach is kept apart from container ioctls (Linux 6.1 frees type1's state under them; --races allows it)\n");
 	if (setup_memory() || unpriv_setup())
