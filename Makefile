@@ -5,7 +5,8 @@
 #                 source tree>, KSFT_DIR=<dir>, or Debian's linux-source-6.1);
 #                 no apt, no make deps
 # make conformance  run the suite in the testbed: KERNEL=6.1|6.12|7.3|6.1-debug|
-#                 6.12-debug IOMMU=intel|amd|virtio IMPL=reference|upstream
+#                 6.12-debug|6.12-iommufd IOMMU=intel|amd|virtio
+#                 IMPL=reference|upstream|iommufd
 #                 TOPOLOGY=edu|nvme
 #                 (KERNEL_IMAGE and KERNEL_MODULES point it at any other kernel;
 #                 the testbed's variables, e.g. TESTS=, FAULT_ALL=1, pass through)
@@ -38,7 +39,10 @@ export KERNEL IOMMU IMPL
 # for the NVMe topology (TOPOLOGY=nvme: no edu, no igb, the suite run
 # through the installed vfio-groups-run as on real hardware).
 # 6.1-debug is 6.1 with KASAN, lockdep and kmemleak (tools/kernel-build);
-# its lanes come first so that the kernel's build starts at once.
+# its lanes come first so that the kernel's build starts at once. A
+# 6.12-iommufd-intel-iommufd lane (6.12 with them and iommufd's VFIO
+# container) builds its kernel the same way (iommufd-kernel); it is not in
+# the list until it has run green.
 CHECK_LANES ?= 6.1-debug-intel-upstream 6.1-debug-intel-reference \
 	6.1-intel-upstream 6.12-intel-upstream 7.3-intel-upstream \
 	6.1-intel-reference 6.12-intel-reference 6.12-intel-reference-q10 \
@@ -152,11 +156,13 @@ check: deps
 	exit $$rc
 
 check-parallel: $(if $(filter 6.1-debug-%,$(CHECK_LANES)),debug-kernel) \
+	$(if $(filter 6.12-iommufd-%,$(CHECK_LANES)),iommufd-kernel) \
 	check-host check-testbed-hang check-kselftest check-lanes
 
 check-lanes: $(addprefix lane-,$(CHECK_LANES)) check-bench check-mutants
 
 $(addprefix lane-,$(filter 6.1-debug-%,$(CHECK_LANES))): debug-kernel
+$(addprefix lane-,$(filter 6.12-iommufd-%,$(CHECK_LANES))): iommufd-kernel
 
 # lane-KERNEL-IOMMU-IMPL[-nvme][-q10]: one lane; a failed lane is reported
 # by tools/report at the end, so the others still run.
@@ -176,6 +182,7 @@ lane-%: deps all
 # other reference lanes run all 50).
 LANE_ENV_6.1-debug-intel-reference := QEMU_CLIENT=0 SOAK_ROUNDS=15
 LANE_ENV_6.1-debug-intel-upstream := QEMU_CLIENT=0 SKIP_TESTS=fault SOAK_ROUNDS=15
+LANE_ENV_6.12-iommufd-intel-iommufd := QEMU_CLIENT=0 SOAK_ROUNDS=15
 
 check-host: spec all
 	@echo "== host: tools"
@@ -196,6 +203,11 @@ spec: deps
 debug-kernel: deps
 	@echo "== kernel: 6.1-debug (tools/kernel-build; cached)"
 	@tools/kernel-build >/dev/null
+
+# The 6.12-iommufd lane's kernel, the same way.
+iommufd-kernel: deps
+	@echo "== kernel: 6.12-iommufd (tools/kernel-build; cached)"
+	@tools/kernel-build 6.12-iommufd >/dev/null
 
 # A guest that hangs must be killed at the bound and reported, not hang CI.
 # The bound leaves room for a boot on a host busy with the other checks.
@@ -299,7 +311,7 @@ deps-remove-source:
 
 .PHONY: all deps conformance-build conformance fuzz check check-host spec install \
 	uninstall harness check-kselftest deps-remove-source \
-	check-testbed-hang check-bench check-lanes check-parallel debug-kernel \
+	check-testbed-hang check-bench check-lanes check-parallel debug-kernel iommufd-kernel \
 	mutants check-mutants \
 	bench bench-build \
 	clean distclean
