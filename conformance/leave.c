@@ -173,12 +173,11 @@ TEST_F(leave, leaving_device_loses_the_mappings)
 	vt_ioctl_ok(self->go_group, VFIO_GROUP_UNSET_CONTAINER, NULL);
 
 	/* The same copy, the device driven from outside VFIO. */
-	memset(&eng, 0, sizeof(eng));
-	eng.ops = self->ops;
-	eng.device = eng.container = -1;
-	eng.regs = sysfs_take(_metadata, self);
-	eng.regs_size = self->bar_size;
+	ASSERT_EQ(0, vt_engine_open_regs(&eng, self->ops,
+					 sysfs_take(_metadata, self),
+					 self->bar_size, -1, 0));
 	ASSERT_EQ(0, vt_engine_copy(&eng, IOVA_SRC, IOVA_DST, LEN));
+	vt_engine_close(&eng);
 	usleep(100 * 1000);	/* the copy reported completion; margin */
 	ASSERT_EQ(-1, first_changed(self->dst, PAGE))
 		TH_LOG("the device wrote the mapping after its group left");
