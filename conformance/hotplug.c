@@ -506,12 +506,21 @@ static void release_group(FIXTURE_DATA(hotplug) *self)
 /* Plug the device, bind it and open it into the container. */
 static int plug_and_open(FIXTURE_DATA(hotplug) *self, char *err, size_t len)
 {
+	struct vt_pci_dev now;
+
 	if (plug(self->tty, "device_add", &self->hp, err, len))
 		return -1;
 	if (bind_to(self->hp.bdf, self->driver)) {
 		snprintf(err, len, "%s does not bind to %s", self->hp.bdf,
 			 self->driver);
 		return -1;
+	}
+	if (!vt_pci_dev_read(self->hp.bdf, &now) && now.group != self->hp.group) {
+		/* Enumerated again between plug() and the bind. */
+		printf("# %s: IOMMU group %d when it appeared, %d once bound\n",
+		       self->hp.bdf, self->hp.group, now.group);
+		fflush(stdout);
+		self->hp = now;
 	}
 	self->group = vt_open_group(self->hp.group);
 	if (self->group < 0) {
