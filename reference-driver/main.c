@@ -23,9 +23,12 @@ static int __init vref_init(void)
 	ret = vref_group_init();
 	if (ret)
 		goto err_container;
-	ret = pci_register_driver(&vref_pci_driver);
-	if (ret)
-		goto err_group;
+	/* In the drop-in build, vfio_pci.ko (dropin.c) registers it. */
+	if (!VREF_DROPIN) {
+		ret = pci_register_driver(&vref_pci_driver);
+		if (ret)
+			goto err_group;
+	}
 	return 0;
 
 err_group:
@@ -39,7 +42,8 @@ err_unmount:
 
 static void __exit vref_exit(void)
 {
-	pci_unregister_driver(&vref_pci_driver);
+	if (!VREF_DROPIN)
+		pci_unregister_driver(&vref_pci_driver);
 	vref_group_exit();
 	vref_container_exit();
 	vref_fs_exit();

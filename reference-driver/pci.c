@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * The PCI driver "vfio-ref": devices come to it through driver_override.
+ * The PCI driver "vfio-ref" ("vfio-pci" in the drop-in build): devices come
+ * to it through driver_override.
  * driver_managed_dma tells the IOMMU layer that we never use the DMA API,
  * so binding a device keeps its group viable; DMA ownership is claimed
  * only while user space uses the group (group.c).
@@ -97,3 +98,8 @@ struct pci_driver vref_pci_driver = {
 	.dev_groups = vref_device_groups,
 	.driver_managed_dma = true,
 };
+
+#if VREF_DROPIN
+/* vfio_pci.ko of the drop-in build registers it (dropin.c). */
+EXPORT_SYMBOL_GPL(vref_pci_driver);
+#endif

@@ -4,6 +4,7 @@
  *
  * Objects (one file each):
  *   main.c       module init and exit
+ *   dropin.c     vfio_pci.ko of the drop-in build: registers the PCI driver
  *   util.c       what every file needs (argsz copy, the pseudo filesystem
  *                that gives each device an address space for its mmaps);
  *                it calls into no other file
@@ -39,7 +40,18 @@
 
 #include "compat.h"
 
+/*
+ * The PCI driver's name. The drop-in build (make DROPIN=1, README) takes
+ * the kernel's, which clients check a device's driver link against.
+ */
+#ifndef VREF_DROPIN
+#define VREF_DROPIN		0	/* Kbuild sets 1 for the drop-in build */
+#endif
+#if VREF_DROPIN
+#define VREF_NAME		"vfio-pci"
+#else
 #define VREF_NAME		"vfio-ref"
+#endif
 
 /* Region offsets in the device file: index << 40, as vfio-pci does. */
 #define VREF_OFFSET_SHIFT	40
