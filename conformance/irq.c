@@ -113,6 +113,7 @@ static bool has_pci_cap(const char *bdf, uint8_t id)
 }
 
 #define PCI_CAP_MSI	0x05
+#define PCI_CAP_EXP	0x10
 #define PCI_CAP_MSIX	0x11
 
 /* Skip a test that needs the device to offer an interrupt kind at all. */
@@ -191,6 +192,94 @@ TEST_F(irq, intx_mask_blocks_the_next_interrupt)
 	ASSERT_TRUE(vt_eventfd_fired(self->efd, FIRES_MS));
 }
 
+/* INTx on, signalling @trigger, with the unmask eventfd @unmask (or -1). */
+static int intx_route(int device, int trigger, int unmask)
+{
+	int ret = vt_set_irqs(device, VFIO_PCI_INTX_IRQ_INDEX,
+			      VFIO_IRQ_SET_ACTION_TRIGGER, 0, 1, trigger);
+
+	return ret ? ret : vt_set_irqs(device, VFIO_PCI_INTX_IRQ_INDEX,
+				       VFIO_IRQ_SET_ACTION_UNMASK, 0, 1,
+				       unmask);
+}
+
+/*
+ * INTx routed to self->efd with @unmask as its unmask eventfd, raised once
+ * and acknowledged, then raised again: the line is asserted and masked, so
+ * only an unmask lets the second interrupt through.
+ */
+static void intx_masked_pending(struct __test_metadata *_metadata,
+				FIXTURE_DATA(irq) *self, int unmask)
+{
+	ASSERT_EQ(0, intx_route(self->h.device, self->efd, unmask));
+	raise_irq(VFIO_PCI_INTX_IRQ_INDEX, 0);
+	ASSERT_TRUE(vt_eventfd_fired(self->efd, FIRES_MS));
+	vt_engine_irq_ack(&self->eng, VFIO_PCI_INTX_IRQ_INDEX);
+	raise_irq(VFIO_PCI_INTX_IRQ_INDEX, 0);
+	ASSERT_FALSE(vt_eventfd_fired(self->efd, QUIET_MS));
+}
+
+/* Signal the unmask eventfd @fd as KVM's resampler does. */
+static int signal_fd(int fd)
+{
+	uint64_t one = 1;
+
+	return write(fd, &one, sizeof(one)) == sizeof(one) ? 0 : -errno;
+}
+
+/* SPEC: IRQ-12 IRQ-3 */
+TEST_F(irq, intx_unmask_eventfd_unmasks)
+{
+	int unmask = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+
+	needs_irq(VFIO_PCI_INTX_IRQ_INDEX, "INTx");
+	ASSERT_LE(0, unmask);
+	intx_masked_pending(_metadata, self, unmask);
+	ASSERT_EQ(0, signal_fd(unmask));
+	ASSERT_TRUE(vt_eventfd_fired(self->efd, FIRES_MS));
+	close(unmask);
+}
+
+/* SPEC: IRQ-13 */
+TEST_F(irq, intx_unmask_eventfd_minus_one_removes_it)
+{
+	int unmask = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+
+	needs_irq(VFIO_PCI_INTX_IRQ_INDEX, "INTx");
+	ASSERT_LE(0, unmask);
+	ASSERT_EQ(0, intx_route(self->h.device, self->efd, unmask));
+	intx_masked_pending(_metadata, self, -1);
+	ASSERT_EQ(0, signal_fd(unmask));
+	ASSERT_FALSE(vt_eventfd_fired(self->efd, QUIET_MS));
+	/* Still pending: ACTION_UNMASK lets it through. */
+	ASSERT_EQ(0, vt_set_irqs(self->h.device, VFIO_PCI_INTX_IRQ_INDEX,
+				 VFIO_IRQ_SET_ACTION_UNMASK, 0, 1, VT_NO_FD));
+	ASSERT_TRUE(vt_eventfd_fired(self->efd, FIRES_MS));
+	close(unmask);
+}
+
+/*
+ * INTx off and on again: the old unmask eventfd went with it, so a new one
+ * can be set; one still registered would make that fail with EBUSY.
+ */
+/* SPEC: IRQ-14 */
+TEST_F(irq, intx_unmask_eventfd_released_when_intx_off)
+{
+	int old = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	int fresh = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+
+	needs_irq(VFIO_PCI_INTX_IRQ_INDEX, "INTx");
+	ASSERT_LE(0, old);
+	ASSERT_LE(0, fresh);
+	ASSERT_EQ(0, intx_route(self->h.device, self->efd, old));
+	ASSERT_EQ(-EBUSY, intx_route(self->h.device, self->efd, fresh));
+	ASSERT_EQ(0, vt_set_irqs(self->h.device, VFIO_PCI_INTX_IRQ_INDEX,
+				 VFIO_IRQ_SET_ACTION_TRIGGER, 0, 0, VT_NO_FD));
+	ASSERT_EQ(0, intx_route(self->h.device, self->efd, fresh));
+	close(fresh);
+	close(old);
+}
+
 /* SPEC: IRQ-2 */
 TEST_F(irq, msi_trigger_signals_eventfd)
 {
@@ -267,6 +356,65 @@ TEST_F(irq, req_index_has_one_eventfd_vector)
 	vt_ioctl_ok(self->h.device, VFIO_DEVICE_GET_IRQ_INFO, &info);
 	ASSERT_TRUE(!!(info.flags & VFIO_IRQ_INFO_EVENTFD));
 	ASSERT_EQ(1u, info.count);
+}
+
+/* GET_IRQ_INFO of the ERR index: 0 and its info, or -errno. */
+static int err_info(int device, struct vfio_irq_info *info)
+{
+	memset(info, 0, sizeof(*info));
+	info->argsz = sizeof(*info);
+	info->index = VFIO_PCI_ERR_IRQ_INDEX;
+	return ioctl(device, VFIO_DEVICE_GET_IRQ_INFO, info) ? -errno : 0;
+}
+
+/* An ERR eventfd that is set is signalled by a DATA_NONE trigger. */
+static bool err_eventfd_set(int device, int efd)
+{
+	return !vt_set_irqs(device, VFIO_PCI_ERR_IRQ_INDEX,
+			    VFIO_IRQ_SET_ACTION_TRIGGER, 0, 1, efd) &&
+	       !vt_set_irqs(device, VFIO_PCI_ERR_IRQ_INDEX,
+			    VFIO_IRQ_SET_ACTION_TRIGGER, 0, 1, VT_NO_FD) &&
+	       vt_eventfd_fired(efd, 0);
+}
+
+/* SPEC: IRQ-10 */
+TEST_F(irq, err_index_of_pci_express_has_one_eventfd_vector)
+{
+	struct vfio_irq_info info;
+
+	needs_cap(PCI_CAP_EXP, "PCI Express");
+	ASSERT_EQ(0, err_info(self->h.device, &info));
+	ASSERT_TRUE(!!(info.flags & VFIO_IRQ_INFO_EVENTFD));
+	ASSERT_EQ(1u, info.count);
+	ASSERT_TRUE(err_eventfd_set(self->h.device, self->efd));
+}
+
+/*
+ * Conventional PCI: the index is absent (EINVAL, and SET_IRQS refuses it)
+ * or offered with one vector, never reported with none.
+ */
+/* SPEC: IRQ-11 */
+TEST_F(irq, err_index_of_conventional_pci_is_absent_or_one_vector)
+{
+	struct vfio_irq_info info;
+	int ret;
+
+	if (has_pci_cap(self->dev.bdf, PCI_CAP_EXP))
+		SKIP(return, "%s is PCI Express", self->dev.bdf);
+	ret = err_info(self->h.device, &info);
+	printf("# ERR index of %s: %s\n", self->dev.bdf,
+	       ret ? strerror(-ret) : "offered");
+	if (ret) {
+		ASSERT_EQ(-EINVAL, ret);
+		ASSERT_EQ(-EINVAL, vt_set_irqs(self->h.device,
+					       VFIO_PCI_ERR_IRQ_INDEX,
+					       VFIO_IRQ_SET_ACTION_TRIGGER, 0,
+					       1, self->efd));
+		return;
+	}
+	ASSERT_EQ(1u, info.count) TH_LOG("ERR reported with count %u",
+					 info.count);
+	ASSERT_TRUE(err_eventfd_set(self->h.device, self->efd));
 }
 
 /* SPEC: IRQ-8 */

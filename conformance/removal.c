@@ -226,6 +226,29 @@ TEST_F(removal, cooperative_user_lets_unbind_complete)
 	ASSERT_FALSE(vt_group_has_node(group));
 }
 
+/*
+ * The group fd stays open (in its container) while the group's only device
+ * is unbound: the node goes at once all the same, so that a group that
+ * comes back under the same number can have it.
+ */
+/* SPEC: BIND-13 */
+TEST_F(removal, emptied_group_node_goes_while_group_fd_open)
+{
+	int group = self->dev.group;
+
+	if (self->bar != MAP_FAILED)
+		munmap(self->bar, self->bar_size);
+	self->bar = MAP_FAILED;
+	close(self->h.device);
+	self->h.device = -1;
+	self->unbinder = start_unbind(self->dev.bdf, self->driver);
+	ASSERT_LT(0, self->unbinder);
+	ASSERT_TRUE(child_done(self->unbinder, 5000));
+	self->unbinder = 0;
+	ASSERT_LE(0, fcntl(self->h.group, F_GETFD));
+	ASSERT_FALSE(vt_group_has_node(group));
+}
+
 /* SPEC: REMOVE-12 REMOVE-5 REMOVE-6 REMOVE-8 REMOVE-10 */
 TEST_F(removal, ignoring_user_is_revoked_after_grace)
 {

@@ -6,7 +6,9 @@
  * INTx is masked at the device (command register INTx disable) whenever
  * no INTx trigger is set, so that a device cannot raise a level interrupt
  * nobody handles. With a trigger set, the handler masks it when it fires
- * (automask) until user space unmasks it.
+ * (automask) until user space unmasks it: with ACTION_UNMASK, or by
+ * signalling the unmask eventfd it set (irqfd.c), which is how KVM's
+ * resampling irqfd hands a guest's end of interrupt straight back.
  *
  * A SET_IRQS request resolves every new eventfd before it changes anything,
  * so that a bad fd leaves the triggers in place (IRQ-8). Changing the
@@ -60,10 +62,12 @@ struct vref_irq_vec {
  * @masked: INTx is masked (by its handler or by ACTION_MASK)
  * @err_trigger: eventfd of the ERR index, or NULL
  * @req_trigger: eventfd of the REQ index, or NULL
+ * @intx_unmask: the INTx unmask eventfd (IRQ-12), or NULL; only while
+ *	@mode is INTx
  *
  * @pdev, @intx_maskable and @intx_probe_masked are set at probe. @mode,
- * @nvec and @vecs change under vref_device::irq_lock, which every SET_IRQS
- * holds throughout.
+ * @nvec, @vecs and @intx_unmask change under vref_device::irq_lock, which
+ * every SET_IRQS holds throughout.
  */
 struct vref_irq_state {
 	struct pci_dev *pdev;
@@ -76,6 +80,7 @@ struct vref_irq_state {
 	bool masked;
 	struct eventfd_ctx *err_trigger;
 	struct eventfd_ctx *req_trigger;
+	struct vref_irqfd *intx_unmask;
 };
 
 /* Set or clear INTx disable at the device; safe in atomic context. */
@@ -202,6 +207,9 @@ static void vref_irq_mode_off(struct vref_irq_state *s)
 
 	if (s->mode == VREF_IRQ_NONE)
 		return;
+	/* Before the vectors go: its function unmasks vecs[0] (IRQ-14). */
+	vref_irqfd_destroy(s->intx_unmask);
+	s->intx_unmask = NULL;
 	for (i = 0; i < s->nvec; i++)
 		free_irq(s->vecs[i].irq, &s->vecs[i]);
 	if (s->mode != VFIO_PCI_INTX_IRQ_INDEX)
@@ -362,15 +370,49 @@ static int vref_irq_loopback(struct vref_irq_state *s,
 	return 0;
 }
 
+/* The unmask eventfd's function: as ACTION_UNMASK (IRQ-12). */
+static void vref_intx_unmask_fn(void *data)
+{
+	struct vref_irq_state *s = data;
+	unsigned long flags;
+
+	spin_lock_irqsave(&s->lock, flags);
+	vref_intx_unmask_locked(s);
+	spin_unlock_irqrestore(&s->lock, flags);
+}
+
+/* DATA_EVENTFD | ACTION_UNMASK: set (@fd >= 0) or remove the eventfd. */
+static int vref_intx_unmask_fd(struct vref_irq_state *s, s32 fd)
+{
+	struct vref_irqfd *irqfd;
+
+	if (fd < 0) {
+		vref_irqfd_destroy(s->intx_unmask);	/* IRQ-13 */
+		s->intx_unmask = NULL;
+		return 0;
+	}
+	if (s->intx_unmask)
+		return -EBUSY;		/* as Linux: remove the old one first */
+	irqfd = vref_irqfd_create(fd, vref_intx_unmask_fn, s);
+	if (IS_ERR(irqfd))
+		return PTR_ERR(irqfd);
+	s->intx_unmask = irqfd;
+	return 0;
+}
+
 static int vref_intx_mask(struct vref_irq_state *s,
 			  const struct vfio_irq_set *hdr, const void *data,
 			  bool mask)
 {
 	unsigned long flags;
 
-	if (s->mode != VFIO_PCI_INTX_IRQ_INDEX ||
-	    (hdr->flags & VFIO_IRQ_SET_DATA_EVENTFD))
+	if (s->mode != VFIO_PCI_INTX_IRQ_INDEX)
 		return -EINVAL;
+	if (hdr->flags & VFIO_IRQ_SET_DATA_EVENTFD) {
+		if (mask)
+			return -EINVAL;	/* no mask eventfd */
+		return vref_intx_unmask_fd(s, *(const s32 *)data);
+	}
 	if (!vref_irq_selected(hdr, data, 0))
 		return 0;
 	spin_lock_irqsave(&s->lock, flags);
@@ -665,13 +707,25 @@ int vref_irq_count(struct vref_device *vdev, unsigned int index)
 	}
 }
 
+/*
+ * Whether GET_IRQ_INFO answers for @index: ERR only on PCI Express, where
+ * AER can report an error (IRQ-10, IRQ-11); a count of 0 would make a VMM
+ * believe error reporting is broken rather than absent.
+ */
+static bool vref_irq_index_exists(struct vref_device *vdev,
+				  unsigned int index)
+{
+	return index != VFIO_PCI_ERR_IRQ_INDEX || pci_is_pcie(vdev->pdev);
+}
+
 /**
  * vref_irq_get_info() - VFIO_DEVICE_GET_IRQ_INFO
  * @vdev: the device of the file
  * @arg: user pointer to a struct vfio_irq_info
  *
- * Return: 0, -EFAULT, -EINVAL for a short argsz or an index out of range,
- * or -ENODEV when the device was revoked.
+ * Return: 0, -EFAULT, -EINVAL for a short argsz, an index out of range or
+ * the ERR index of a device without PCI Express, or -ENODEV when the device
+ * was revoked.
  */
 long vref_irq_get_info(struct vref_device *vdev, unsigned long arg)
 {
@@ -688,6 +742,8 @@ long vref_irq_get_info(struct vref_device *vdev, unsigned long arg)
 	down_read(&vdev->lock);
 	if (vdev->revoked)
 		ret = -ENODEV;
+	else if (!vref_irq_index_exists(vdev, info.index))
+		ret = -EINVAL;			/* IRQ-11 */
 	else
 		info.count = vref_irq_count(vdev, info.index);
 	up_read(&vdev->lock);

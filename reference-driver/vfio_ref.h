@@ -16,6 +16,7 @@
  *   device.c     the device file: info, regions, mmap, reset
  *   pci_config.c configuration space virtualization
  *   irq.c        INTx, MSI, MSI-X, ERR and REQ through eventfds
+ *   irqfd.c      an eventfd whose signals run a function (INTx unmask)
  *
  * Lock order (outer first), each lock documented at its field:
  *   vref_groups_lock -> vref_group::lock -> vref_container::lock
@@ -185,6 +186,12 @@ long vref_irq_set(struct vref_device *vdev, unsigned long arg);
 void vref_irq_disable_all(struct vref_device *vdev);
 void vref_irq_request(struct vref_device *vdev);
 void vref_irq_error(struct vref_device *vdev);
+
+/* irqfd.c */
+struct vref_irqfd;
+struct vref_irqfd *vref_irqfd_create(int fd, void (*fn)(void *data),
+				     void *data);
+void vref_irqfd_destroy(struct vref_irqfd *irqfd);
 
 /* pci.c */
 extern struct pci_driver vref_pci_driver;
