@@ -18,6 +18,9 @@
 #                 IMPL; FUZZ_OPTS adds fuzzer options, e.g. --seed S --threads T)
 # make mutants    mutation testing: every mutant of tools/mutants/ in the testbed
 #                 (tools/mutate; MUTANTS="a b" for some); report in results/mutants/
+# make check-dpdk  a real client: Debian's unmodified DPDK testpmd forwards
+#                 between two QEMU 10 igbs on the kernel's vfio-pci and on the
+#                 reference's drop-in install, in one guest (KERNEL, default 6.12)
 # make check-kselftest  conformance/ as a kselftest: built in the kernel's
 #                 selftests tree, installed by kselftest_install.sh, run by
 #                 run_kselftest.sh in a testbed guest
@@ -114,6 +117,16 @@ check-bench: deps all bench-build
 		tools/testbed --bench
 
 
+# A real client, unmodified: Debian's DPDK 22.11 dpdk-testpmd forwards between
+# two igbs (QEMU 10) joined by a QEMU hub, a few seconds on the kernel's
+# vfio-pci, then on the reference's drop-in install; one boot
+# (tools/testbed --dpdk, tools/guest/dpdk).
+DPDK_KERNEL ?= 6.12
+check-dpdk: deps all
+	@echo "== testbed: DPDK testpmd forwards on both implementations (kernel $(DPDK_KERNEL), QEMU 10, two igb)"
+	@qemu=$$(tools/qemu-fetch) && QEMU=$$qemu KERNEL=$(DPDK_KERNEL) SMP=1 \
+		TIMEOUT=$${TIMEOUT:-600} RESULTS=results/dpdk tools/testbed --dpdk
+
 # Mutation testing (tools/mutate): the whole list on demand; make check runs
 # a subset that rotates by the day, every one of which must be killed, and
 # checks that every mutant still applies to the driver's source.
@@ -159,7 +172,7 @@ check-parallel: $(if $(filter 6.1-debug-%,$(CHECK_LANES)),debug-kernel) \
 	$(if $(filter 6.12-iommufd-%,$(CHECK_LANES)),iommufd-kernel) \
 	check-host check-testbed-hang check-kselftest check-lanes
 
-check-lanes: $(addprefix lane-,$(CHECK_LANES)) check-bench check-mutants
+check-lanes: $(addprefix lane-,$(CHECK_LANES)) check-bench check-mutants check-dpdk
 
 $(addprefix lane-,$(filter 6.1-debug-%,$(CHECK_LANES))): debug-kernel
 $(addprefix lane-,$(filter 6.12-iommufd-%,$(CHECK_LANES))): iommufd-kernel
@@ -312,6 +325,6 @@ deps-remove-source:
 .PHONY: all deps conformance-build conformance fuzz check check-host spec install \
 	uninstall harness check-kselftest deps-remove-source \
 	check-testbed-hang check-bench check-lanes check-parallel debug-kernel iommufd-kernel \
-	mutants check-mutants \
+	mutants check-mutants check-dpdk \
 	bench bench-build \
 	clean distclean
