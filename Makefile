@@ -12,7 +12,8 @@
 #                 the testbed's variables, e.g. TESTS=, FAULT_ALL=1, pass through)
 # make spec       the specification: build/spec/vfio-groups.html, man pages
 # make bench      the benchmark: both implementations in one boot, KERNEL=6.1|6.12
-#                 IOMMU=intel; results/bench-<kernel>-<iommu>.{json,svg}
+#                 IOMMU=intel; results/bench-<kernel>-<iommu>.{json,svg};
+#                 KERNEL=6.12-iommufd: type1 on 6.12 and iommufd, joined
 # make check      every test: host-side checks, then the testbed matrix
 # make fuzz       the fuzzer alone in the testbed for DURATION seconds (KERNEL,
 #                 IMPL; FUZZ_OPTS adds fuzzer options, e.g. --seed S --threads T)
@@ -107,8 +108,19 @@ build/bench/vfio-bench: bench/vfio-bench.c $(BENCH_LIB) conformance/vfio_util.h 
 
 bench-build: build/bench/vfio-bench
 
-bench: deps all bench-build
-	@TIMEOUT=$${TIMEOUT:-1800} tools/testbed --bench
+# KERNEL=6.12-iommufd has no type1: the benchmark runs twice, type1 and the
+# reference on Debian's 6.12, then iommufd's container and the reference on
+# 6.12-iommufd, and tools/bench-report --join sets the three side by side.
+bench: deps all bench-build $(if $(filter 6.12-iommufd,$(KERNEL)),iommufd-kernel)
+	@if [ "$(KERNEL)" = 6.12-iommufd ]; then \
+		KERNEL=6.12 TIMEOUT=$${TIMEOUT:-1800} tools/testbed --bench && \
+		TIMEOUT=$${TIMEOUT:-1800} tools/testbed --bench && \
+		echo "== type1, iommufd and the reference driver (tools/bench-report --join)" && \
+		{ rc=0; tools/bench-report --join results/bench-6.12-$(IOMMU).json \
+			results/bench-6.12-iommufd-$(IOMMU).json \
+			>results/bench-6.12-iommufd-$(IOMMU)-join.txt || rc=$$?; \
+		cat results/bench-6.12-iommufd-$(IOMMU)-join.txt; exit $$rc; }; \
+	else TIMEOUT=$${TIMEOUT:-1800} tools/testbed --bench; fi
 
 # The benchmark once, small, so that it cannot rot: fails only if it does not run.
 check-bench: deps all bench-build
