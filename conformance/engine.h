@@ -67,6 +67,16 @@ struct vt_engine_ops {
 	 */
 	unsigned int ident_reg;
 	/*
+	 * A register of the register BAR that shows the last 32-bit value
+	 * written to it as echo(value) (edu: its liveness register, the
+	 * bitwise inverse), whoever wrote it: the CPU through the BAR, or
+	 * another device's DMA (peer-to-peer). echo NULL: the device has none.
+	 */
+	unsigned int echo_reg;
+	uint32_t (*echo)(uint32_t written);
+	/* The fewest bytes a write moves (0: one): a frame, a data block. */
+	size_t min_write;
+	/*
 	 * A harmless register round trip through the mapped register BAR @regs
 	 * (@size bytes): no DMA, no interrupt, nothing the device keeps. Needs
 	 * no init; may run on a device another engine instance uses.

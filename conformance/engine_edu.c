@@ -67,11 +67,16 @@ static int edu_dma(volatile void *bar, uint64_t src, uint64_t dst,
 	return -ETIMEDOUT;
 }
 
-/* It reads back the bitwise inverse of @val from its liveness register. */
+/* What the liveness register reads after @val was written to it. */
+static uint32_t edu_echo(uint32_t val)
+{
+	return ~val;
+}
+
 static bool edu_echoes(volatile void *bar, uint32_t val)
 {
 	edu_write32(bar, EDU_REG_LIVENESS, val);
-	return edu_read32(bar, EDU_REG_LIVENESS) == ~val;
+	return edu_read32(bar, EDU_REG_LIVENESS) == edu_echo(val);
 }
 
 static bool edu_identifies(volatile void *bar)
@@ -131,6 +136,8 @@ const struct vt_engine_ops vt_engine_edu = {
 	.irq_indexes = VT_IRQ_BIT(VFIO_PCI_INTX_IRQ_INDEX) |
 		       VT_IRQ_BIT(VFIO_PCI_MSI_IRQ_INDEX),
 	.ident_reg = EDU_REG_IDENT,
+	.echo_reg = EDU_REG_LIVENESS,
+	.echo = edu_echo,
 	.alive = edu_alive,
 	.copy = edu_copy,
 	.irq_raise = edu_irq_raise,

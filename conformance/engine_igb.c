@@ -363,6 +363,7 @@ const struct vt_engine_ops vt_engine_igb = {
 		       VT_IRQ_BIT(VFIO_PCI_MSI_IRQ_INDEX) |
 		       VT_IRQ_BIT(VFIO_PCI_MSIX_IRQ_INDEX),
 	.ident_reg = IGB_STATUS,
+	.min_write = IGB_MIN_FRAME,
 	.alive = igb_alive,
 	.msix_vectors = IGB_MSIX_VECTORS,
 	.init = igb_init,

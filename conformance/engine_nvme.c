@@ -455,6 +455,7 @@ const struct vt_engine_ops vt_engine_nvme = {
 	.class_mask = 0xffffff,
 	.bar = VFIO_PCI_BAR0_REGION_INDEX,
 	.ident_reg = NVME_VS,
+	.min_write = NVME_IDENTIFY_LEN,
 	.alive = nvme_alive,
 	.dma_bits = 64,
 	.max_len = NVME_IDENTIFY_LEN,

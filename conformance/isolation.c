@@ -5,7 +5,10 @@
  * variant's DMA engine alone (the edu on its root port, the igb, or an
  * NVMe on its root port); group B is a device of the variant's second
  * engine behind the bridge (an edu, or an NVMe). Both devices write
- * through their engine (engine.h).
+ * through their engine (engine.h). Peer-to-peer: A's device writes into
+ * B's register BAR, mapped in A's container through its mmap, and B's
+ * echo register shows it (needs an engine that writes 4 bytes and one
+ * with an echo register).
  */
 #include <string.h>
 #include <unistd.h>
@@ -19,6 +22,7 @@
 #define IOVA_DST	0x200000ULL
 #define SENTINEL	0x5a
 #define RW		(VFIO_DMA_MAP_FLAG_READ | VFIO_DMA_MAP_FLAG_WRITE)
+#define IOVA_BAR	0x400000ULL	/* where B's register BAR is mapped */
 
 struct side {
 	const struct vt_engine_ops *ops;
@@ -35,6 +39,7 @@ struct side {
 FIXTURE(isolation) {
 	struct side a, b;
 	int container[2];
+	char b_driver[64];	/* B's driver while B is unbound */
 };
 
 FIXTURE_VARIANT(isolation) {
@@ -110,6 +115,8 @@ FIXTURE_TEARDOWN(isolation)
 {
 	side_close(&self->a);
 	side_close(&self->b);
+	if (self->b_driver[0])
+		EXPECT_EQ(0, vt_rebind(self->b.dev.bdf, self->b_driver));
 	close(self->a.group);
 	close(self->b.group);
 	close(self->container[0]);
@@ -232,6 +239,149 @@ TEST_F(isolation, memory_mapped_only_in_other_container_is_unreachable)
 				     self->a.expect));
 	EXPECT_TRUE(untouched(self->b.dst));
 	munmap(b_src, PAGE);
+}
+
+/* ----- peer-to-peer: A's device writes into B's register BAR ----- */
+
+/* B's echo register, read through the BAR mmap @bar. */
+static uint32_t echo_read(const struct side *b, volatile void *bar)
+{
+	return *(volatile uint32_t *)((volatile char *)bar + b->ops->echo_reg);
+}
+
+static void echo_write(const struct side *b, volatile void *bar, uint32_t v)
+{
+	*(volatile uint32_t *)((volatile char *)bar + b->ops->echo_reg) = v;
+}
+
+/*
+ * Both groups in container c, A's device and engine open, B's device open
+ * and its register BAR mmapped at *bar (*size bytes), B's echo register
+ * holding echo(0) as the CPU wrote it. Skips unless A writes 4 bytes and
+ * B has an echo register.
+ */
+#define p2p_setup(c, bar, size) do { \
+	if (!self->b.ops->echo) \
+		SKIP(return, "the %s engine has no echo register", \
+		     self->b.ops->name); \
+	if (self->a.ops->min_write > sizeof(uint32_t)) \
+		SKIP(return, "the %s engine writes at least %zu bytes", \
+		     self->a.ops->name, self->a.ops->min_write); \
+	vt_ioctl_ok(self->a.group, VFIO_GROUP_SET_CONTAINER, &(c)); \
+	vt_ioctl_ok(self->b.group, VFIO_GROUP_SET_CONTAINER, &(c)); \
+	vt_ioctl_ok((c), VFIO_SET_IOMMU, VFIO_TYPE1v2_IOMMU); \
+	ASSERT_EQ(0, side_open(&self->a, (c))); \
+	p2p_open_b(_metadata, self, &(bar), &(size)); \
+} while (0)
+
+/* Open B's device and mmap its register BAR; the CPU writes echo 0. */
+static void p2p_open_b(struct __test_metadata *_metadata,
+		       FIXTURE_DATA(isolation) *self, volatile void **bar,
+		       size_t *size)
+{
+	void *p;
+
+	self->b.device = ioctl(self->b.group, VFIO_GROUP_GET_DEVICE_FD,
+			       self->b.dev.bdf);
+	ASSERT_LE(0, self->b.device) TH_LOG("GET_DEVICE_FD: %s",
+					    strerror(errno));
+	p = vt_mmap_bar(self->b.device, self->b.ops->bar, size);
+	ASSERT_NE(MAP_FAILED, p) TH_LOG("mmap of BAR %u: %s",
+					self->b.ops->bar, strerror(errno));
+	*bar = p;
+	echo_write(&self->b, *bar, 0);
+	ASSERT_EQ(self->b.ops->echo(0), echo_read(&self->b, *bar))
+		TH_LOG("B's echo register does not answer through its BAR");
+}
+
+/* A's device writes 4 bytes at IOVA_BAR + B's echo register: their value. */
+static uint32_t p2p_write(struct __test_metadata *_metadata,
+			  FIXTURE_DATA(isolation) *self)
+{
+	uint32_t v;
+
+	ASSERT_EQ((ssize_t)sizeof(v),
+		  vt_engine_write(&self->a.eng,
+				  IOVA_BAR + self->b.ops->echo_reg, sizeof(v),
+				  self->a.expect));
+	memcpy(&v, self->a.expect, sizeof(v));
+	/* Else the test could not tell a write that landed from none. */
+	ASSERT_NE(self->b.ops->echo(0), self->b.ops->echo(v));
+	return v;
+}
+
+static uint64_t unmap_size(int container, uint64_t iova, uint64_t size)
+{
+	struct vfio_iommu_type1_dma_unmap unmap = {
+		.argsz = sizeof(unmap),
+		.iova = iova,
+		.size = size,
+	};
+
+	if (ioctl(container, VFIO_IOMMU_UNMAP_DMA, &unmap))
+		return (uint64_t)-1;
+	return unmap.size;
+}
+
+/*
+ * MAP_DMA of B's BAR mmap in the container: A's device writes at that IOVA
+ * and the write lands in B's register; nothing is pinned or charged for it.
+ */
+/* SPEC: DMA-30 DMA-31 */
+TEST_F(isolation, device_writes_into_bar_of_other_group_through_its_mmap)
+{
+	int c = self->container[0];
+	struct vt_leaks before;
+	volatile void *bar = NULL;
+	size_t size = 0;
+	uint32_t v;
+
+	p2p_setup(c, bar, size);
+	vt_leaks_take(&before);
+	ASSERT_EQ(0, vt_map_dma(c, (void *)bar, IOVA_BAR, size, RW));
+	vt_assert_no_leaks(&before, "MAP_DMA of a BAR mmap");
+
+	v = p2p_write(_metadata, self);
+	EXPECT_EQ(self->b.ops->echo(v), echo_read(&self->b, bar))
+		TH_LOG("A's DMA of %#x did not land in B's register", v);
+	EXPECT_EQ(size, unmap_size(c, IOVA_BAR, size));
+	munmap((void *)bar, size);
+}
+
+/*
+ * B's BAR mapped in the container, B removed (unbound) and bound again:
+ * the mapping went with the removal, so A's write at its IOVA does not
+ * reach B's BAR any more, and UNMAP_DMA finds nothing there.
+ */
+/* SPEC: DMA-32 */
+TEST_F(isolation, bar_mapping_goes_with_removal_of_its_device)
+{
+	int c = self->container[0];
+	volatile void *bar = NULL;
+	size_t size = 0;
+	uint32_t v;
+
+	p2p_setup(c, bar, size);
+	ASSERT_EQ(0, vt_map_dma(c, (void *)bar, IOVA_BAR, size, RW));
+	/* The mapping works: what follows can only miss through removal. */
+	v = p2p_write(_metadata, self);
+	ASSERT_EQ(self->b.ops->echo(v), echo_read(&self->b, bar));
+
+	munmap((void *)bar, size);
+	side_close(&self->b);
+	ASSERT_EQ(0, vt_driver_of(self->b.dev.bdf, self->b_driver,
+				  sizeof(self->b_driver)));
+	ASSERT_EQ(0, vt_rebind(self->b.dev.bdf, NULL));
+	ASSERT_EQ(0, vt_rebind(self->b.dev.bdf, self->b_driver));
+	self->b_driver[0] = '\0';
+
+	p2p_open_b(_metadata, self, &bar, &size);
+	v = p2p_write(_metadata, self);
+	EXPECT_EQ(self->b.ops->echo(0), echo_read(&self->b, bar))
+		TH_LOG("A's DMA of %#x landed in the BAR of a device removed since: its mapping outlived the removal",
+		       v);
+	EXPECT_EQ(0ULL, unmap_size(c, IOVA_BAR, size));
+	munmap((void *)bar, size);
 }
 
 TEST_HARNESS_MAIN

@@ -25,9 +25,6 @@
 #include "vfio_ref.h"
 
 #define VREF_RW_CHUNK		SZ_4K	/* bounce buffer of read/write */
-/* The region index of a file page offset. */
-#define VREF_PGOFF_SHIFT	(VREF_OFFSET_SHIFT - PAGE_SHIFT)
-#define VREF_PGOFF_MASK		((1UL << VREF_PGOFF_SHIFT) - 1)
 
 static void vref_device_free(struct kref *kref)
 {
@@ -99,16 +96,6 @@ static int vref_usable_bars(struct pci_dev *pdev)
 	return bars;
 }
 
-/* User space may mmap a memory BAR of whole pages (DEV-5). */
-static bool vref_bar_mmappable(struct vref_device *vdev, int bar)
-{
-	struct pci_dev *pdev = vdev->pdev;
-
-	return vdev->bar[bar] &&
-	       (pci_resource_flags(pdev, bar) & IORESOURCE_MEM) &&
-	       IS_ALIGNED(pci_resource_len(pdev, bar), PAGE_SIZE);
-}
-
 /*
  * A reset method may exist and still not work (a bus reset with other
  * devices on the bus): reset is offered only once one succeeded (DEV-2).
@@ -116,20 +103,6 @@ static bool vref_bar_mmappable(struct vref_device *vdev, int bar)
 static bool vref_reset_supported(struct vref_device *vdev)
 {
 	return vdev->pdev->reset_methods[0] != 0 && vdev->reset_works;
-}
-
-/*
- * Whether the device decodes memory (@mem) or I/O accesses. A virtual
- * function's memory decoding is enabled in its physical function.
- */
-static bool vref_decodes(struct pci_dev *pdev, bool mem)
-{
-	u16 cmd;
-
-	if (mem && pdev->is_virtfn)
-		return true;
-	pci_read_config_word(pdev, PCI_COMMAND, &cmd);
-	return cmd & (mem ? PCI_COMMAND_MEMORY : PCI_COMMAND_IO);
 }
 
 static void vref_unmap_bars(struct vref_device *vdev)
@@ -706,74 +679,6 @@ static ssize_t vref_device_write(struct file *file, const char __user *ubuf,
 {
 	return vref_device_rw(file->private_data, (char __user *)ubuf, count,
 			      ppos, true);
-}
-
-static vm_fault_t vref_mmap_fault(struct vm_fault *vmf)
-{
-	struct vm_area_struct *vma = vmf->vma;
-	struct vref_device *vdev = vma->vm_private_data;
-	unsigned long index = vmf->pgoff >> VREF_PGOFF_SHIFT;
-	unsigned long pgoff = vmf->pgoff & VREF_PGOFF_MASK;
-	vm_fault_t ret = VM_FAULT_SIGBUS;
-	unsigned long pfn;
-
-	down_read(&vdev->lock);
-	/* REMOVE-6; and no access to a BAR the device does not decode. */
-	if (vdev->revoked || index >= PCI_STD_NUM_BARS ||
-	    !vref_bar_mmappable(vdev, index) ||
-	    pgoff >= pci_resource_len(vdev->pdev, index) >> PAGE_SHIFT ||
-	    !vref_decodes(vdev->pdev, true))
-		goto out;
-	pfn = (pci_resource_start(vdev->pdev, index) >> PAGE_SHIFT) + pgoff;
-	ret = vmf_insert_pfn(vma, vmf->address, pfn);
-out:
-	up_read(&vdev->lock);
-	return ret;
-}
-
-static const struct vm_operations_struct vref_mmap_ops = {
-	.fault = vref_mmap_fault,
-};
-
-/* Whether [off, off + len) of region @index may be mapped (DEV-8). */
-static int vref_mmap_check(struct vref_device *vdev, unsigned long index,
-			   u64 off, u64 len)
-{
-	u64 size;
-
-	if (index >= PCI_STD_NUM_BARS || !vref_bar_mmappable(vdev, index))
-		return -EINVAL;
-	size = pci_resource_len(vdev->pdev, index);
-	if (off >= size || len > size - off)
-		return -EINVAL;
-	return 0;
-}
-
-static int vref_device_mmap(struct file *file, struct vm_area_struct *vma)
-{
-	struct vref_device *vdev = file->private_data;
-	unsigned long index = vma->vm_pgoff >> VREF_PGOFF_SHIFT;
-	u64 off = (u64)(vma->vm_pgoff & VREF_PGOFF_MASK) << PAGE_SHIFT;
-	int ret;
-
-	down_read(&vdev->lock);
-	if (vdev->revoked)
-		ret = -ENODEV;
-	else if (!(vma->vm_flags & VM_SHARED))
-		ret = -EINVAL;
-	else
-		ret = vref_mmap_check(vdev, index, off,
-				      vma->vm_end - vma->vm_start);
-	up_read(&vdev->lock);
-	if (ret)
-		return ret;
-	/* Pages are inserted at fault time, under vdev->lock (REMOVE-6). */
-	vma->vm_private_data = vdev;
-	vma->vm_page_prot = pgprot_noncached(vma->vm_page_prot);
-	vref_vm_flags_set(vma, VM_IO | VM_PFNMAP | VM_DONTEXPAND |
-			       VM_DONTDUMP);
-	vma->vm_ops = &vref_mmap_ops;
-	return 0;
 }
 
 static int vref_device_release(struct inode *inode, struct file *file)

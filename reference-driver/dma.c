@@ -22,12 +22,20 @@
  * an interval tree keyed by pfn, which tells how many pages of a new run are
  * pinned already (not charged again) and how many of a removed run nothing
  * pins any more (uncharged).
+ *
+ * A range that is an mmap of a BAR of one of our devices is mapped as that
+ * BAR's physical range instead (peer-to-peer DMA, DMA-30): nothing is
+ * pinned or charged, and the mapping sits on the device's list, which the
+ * device's removal empties (DMA-32) before its BARs can go to another
+ * owner. That walk reaches the model from the device's side, so the model
+ * is reference counted.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/err.h>
 #include <linux/interval_tree.h>
 #include <linux/iommu.h>
+#include <linux/kref.h>
 #include <linux/mm.h>
 #include <linux/module.h>
 #include <linux/mutex.h>
@@ -111,6 +119,11 @@ struct vref_dma {
 	unsigned long npinned;		/* pages pinned and charged so far */
 	struct vref_pin_mm *pmm;	/* the process that mapped it */
 	struct vref_runs *spare;	/* room for one run, after this struct */
+	/* A BAR of one of our devices instead of pinned pages (DMA-30): */
+	struct vref_device *bar_dev;	/* NULL for memory */
+	phys_addr_t bar_phys;		/* what iova maps to */
+	struct vref_iommu *iommu;	/* the model that holds it */
+	struct list_head bar_node;	/* in bar_dev->p2p, under its p2p_lock */
 };
 
 /* A mapping is allocated with room for one run: small ones need no more. */
@@ -120,6 +133,7 @@ struct vref_dma {
 
 /* The type1 model of one container, version 2 or version 1. */
 struct vref_iommu {
+	struct kref kref;		/* the container, and device removal */
 	/*
 	 * protects domains, groups, dmas, mms, dma_avail, batch and every
 	 * object reached from them (their counters, runs and pfn trees)
@@ -605,6 +619,9 @@ static int vref_domain_map(struct iommu_domain *domain, struct vref_dma *dma)
 	unsigned int i;
 	int ret;
 
+	if (dma->bar_dev)
+		return vref_iommu_map(domain, dma->iova, dma->bar_phys,
+				      dma->size, dma->prot | IOMMU_MMIO);
 	list_for_each_entry(blk, &dma->runs, node) {
 		for (i = 0; i < blk->nr; i++) {
 			const struct interval_tree_node *p = &blk->run[i].pfns;
@@ -660,7 +677,86 @@ out_unmap:
 	return ret;
 }
 
+/* ----- mappings of a device's BAR (peer-to-peer) ----- */
+
+/* Enter @dma on its device's list; -EFAULT once the device is removed. */
+static int vref_dma_bar_link(struct vref_iommu *iommu, struct vref_dma *dma)
+{
+	struct vref_device *vdev = dma->bar_dev;
+	int ret = -EFAULT;
+
+	mutex_lock(&vdev->p2p_lock);
+	if (!vdev->p2p_gone) {
+		dma->iommu = iommu;
+		list_add_tail(&dma->bar_node, &vdev->p2p);
+		ret = 0;
+	}
+	mutex_unlock(&vdev->p2p_lock);
+	return ret;
+}
+
+/*
+ * Whether the user range of @dma is a BAR mmap of one of our devices: then
+ * @dma maps that BAR and is on the device's list. The device outlives the
+ * entry: its removal empties the list (vref_iommu_device_gone()) before it
+ * lets go of the device. Return: 1 when it is, 0 when the range does not
+ * start in one (it is memory to pin), -EFAULT when it starts in one but
+ * does not lie inside it, @dma writes where the mmap does not, or the
+ * device is revoked or removed.
+ */
+static int vref_dma_bar_lookup(struct vref_iommu *iommu, struct vref_dma *dma)
+{
+	struct mm_struct *mm = current->mm;
+	struct vref_device *vdev = NULL;
+	struct vm_area_struct *vma;
+	int ret;
+
+	mmap_read_lock(mm);
+	vma = vma_lookup(mm, dma->vaddr);
+	if (vma)
+		vdev = vref_bar_lookup(vma, dma->vaddr, dma->size,
+				       dma->prot & IOMMU_WRITE, &dma->bar_phys);
+	ret = PTR_ERR_OR_ZERO(vdev);
+	if (vdev && !ret) {
+		dma->bar_dev = vdev;
+		ret = vref_dma_bar_link(iommu, dma) ?: 1;
+	}
+	mmap_read_unlock(mm);
+	return ret;
+}
+
+/* Take @dma off its device's list. */
+static void vref_dma_bar_unlink(struct vref_dma *dma)
+{
+	struct vref_device *vdev = dma->bar_dev;
+
+	mutex_lock(&vdev->p2p_lock);
+	list_del(&dma->bar_node);
+	mutex_unlock(&vdev->p2p_lock);
+}
+
 /* ----- creating and removing mappings ----- */
+
+static void vref_dma_add(struct vref_iommu *iommu, struct vref_dma *dma)
+{
+	vref_dma_insert(iommu, dma);
+	iommu->dma_avail--;
+}
+
+/* Map @dma, a BAR's (vref_dma_bar_lookup()); frees it on error. */
+static int vref_dma_create_bar(struct vref_iommu *iommu, struct vref_dma *dma)
+{
+	int ret;
+
+	ret = vref_dma_map(iommu, dma);
+	if (ret) {
+		vref_dma_bar_unlink(dma);
+		kfree(dma);
+		return ret;
+	}
+	vref_dma_add(iommu, dma);
+	return 0;
+}
 
 static int vref_dma_create(struct vref_iommu *iommu,
 			   const struct vfio_iommu_type1_dma_map *map,
@@ -681,6 +777,12 @@ static int vref_dma_create(struct vref_iommu *iommu,
 	dma->vaddr = map->vaddr;
 	dma->prot = prot;
 	INIT_LIST_HEAD(&dma->runs);
+	ret = vref_dma_bar_lookup(iommu, dma);
+	if (ret > 0)
+		return vref_dma_create_bar(iommu, dma);
+	if (ret)
+		goto out_free;
+	ret = -ENOMEM;
 	dma->pmm = vref_pin_mm_get(iommu);
 	if (!dma->pmm)
 		goto out_free;
@@ -689,8 +791,7 @@ static int vref_dma_create(struct vref_iommu *iommu,
 		ret = vref_dma_map(iommu, dma);
 	if (ret)
 		goto out_unpin;
-	vref_dma_insert(iommu, dma);
-	iommu->dma_avail--;
+	vref_dma_add(iommu, dma);
 	return 0;
 
 out_unpin:
@@ -702,11 +803,15 @@ out_free:
 	return ret;
 }
 
-/* Unpin and free @dma, which no domain maps any more. */
+/* Unpin (or unlist, for a BAR) and free @dma, unmapped already. */
 static void vref_dma_free(struct vref_iommu *iommu, struct vref_dma *dma)
 {
-	vref_dma_unpin(dma);
-	vref_pin_mm_put(dma->pmm);
+	if (dma->bar_dev) {
+		vref_dma_bar_unlink(dma);
+	} else {
+		vref_dma_unpin(dma);
+		vref_pin_mm_put(dma->pmm);
+	}
 	rb_erase(&dma->node, &iommu->dmas);
 	iommu->dma_avail++;
 	kfree(dma);
@@ -1276,6 +1381,7 @@ struct vref_iommu *vref_iommu_create(unsigned long type)
 	iommu = kzalloc(sizeof(*iommu), GFP_KERNEL);
 	if (!iommu)
 		return ERR_PTR(-ENOMEM);
+	kref_init(&iommu->kref);
 	iommu->v2 = type == VFIO_TYPE1v2_IOMMU;
 	iommu->batch = kmalloc_array(VREF_PIN_BATCH, sizeof(*iommu->batch),
 				     GFP_KERNEL);
@@ -1292,12 +1398,27 @@ struct vref_iommu *vref_iommu_create(unsigned long type)
 	return iommu;
 }
 
+static void vref_iommu_release(struct kref *kref)
+{
+	struct vref_iommu *iommu = container_of(kref, struct vref_iommu, kref);
+
+	mutex_destroy(&iommu->lock);
+	kfree(iommu->batch);
+	kfree(iommu);
+}
+
+static void vref_iommu_put(struct vref_iommu *iommu)
+{
+	kref_put(&iommu->kref, vref_iommu_release);
+}
+
 /**
  * vref_iommu_destroy() - free a model, its mappings and its domains
  * @iommu: the model; its groups should have been detached already
  *
  * Every mapping is unmapped, its pages unpinned and uncharged from the
- * locked_vm of the process that mapped them.
+ * locked_vm of the process that mapped them. The memory goes once no
+ * device removal (vref_iommu_device_gone()) holds the model any more.
  */
 void vref_iommu_destroy(struct vref_iommu *iommu)
 {
@@ -1314,9 +1435,7 @@ void vref_iommu_destroy(struct vref_iommu *iommu)
 	vref_dma_remove_range(iommu, 0, U64_MAX);
 	WARN_ON(!list_empty(&iommu->domains) || !list_empty(&iommu->mms));
 	mutex_unlock(&iommu->lock);
-	mutex_destroy(&iommu->lock);
-	kfree(iommu->batch);
-	kfree(iommu);
+	vref_iommu_put(iommu);
 }
 
 /**
@@ -1410,4 +1529,41 @@ long vref_iommu_ioctl(struct vref_iommu *iommu, unsigned int cmd,
 	default:
 		return -ENOTTY;
 	}
+}
+
+/**
+ * vref_iommu_device_gone() - remove every DMA mapping of a device's BARs
+ * @vdev: a device being removed, whose files are closed or revoked
+ *
+ * When this returns, no container maps a BAR of @vdev, and none will
+ * (DMA-32): its BARs may be given to another owner. Takes each mapping's
+ * model lock with none of @vdev's locks held (the lock order).
+ */
+void vref_iommu_device_gone(struct vref_device *vdev)
+{
+	struct vref_iommu *iommu;
+	struct vref_dma *dma;
+	u64 iova;
+
+	mutex_lock(&vdev->p2p_lock);
+	vdev->p2p_gone = true;
+	while (!list_empty(&vdev->p2p)) {
+		dma = list_first_entry(&vdev->p2p, struct vref_dma, bar_node);
+		/* The model frees its mappings before its last reference. */
+		iommu = dma->iommu;
+		kref_get(&iommu->kref);
+		iova = dma->iova;
+		mutex_unlock(&vdev->p2p_lock);
+
+		/* Listed mappings are in the tree whenever the lock is free. */
+		mutex_lock(&iommu->lock);
+		dma = vref_dma_first(iommu, iova, iova);
+		if (dma && dma->bar_dev == vdev)
+			vref_dma_remove_range(iommu, dma->iova,
+					      vref_dma_last(dma));
+		mutex_unlock(&iommu->lock);
+		vref_iommu_put(iommu);
+		mutex_lock(&vdev->p2p_lock);
+	}
+	mutex_unlock(&vdev->p2p_lock);
 }

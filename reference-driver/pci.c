@@ -28,6 +28,8 @@ static struct vref_device *vref_device_alloc(struct pci_dev *pdev)
 	kref_init(&vdev->kref);
 	init_rwsem(&vdev->lock);
 	mutex_init(&vdev->irq_lock);
+	mutex_init(&vdev->p2p_lock);
+	INIT_LIST_HEAD(&vdev->p2p);
 	init_completion(&vdev->released);
 	complete_all(&vdev->released);	/* no open file yet */
 	vdev->grace_ms = READ_ONCE(vref_grace_ms);
@@ -74,6 +76,8 @@ static void vref_remove(struct pci_dev *pdev)
 
 	vref_group_del_device(vdev);
 	vref_removal_wait(vdev);
+	/* Its BARs may go to another owner now: no DMA may reach them. */
+	vref_iommu_device_gone(vdev);
 	vref_device_uninit(vdev);
 	vref_group_device_gone(vdev);
 	vref_device_put(vdev);

@@ -13,7 +13,8 @@
  *   pci.c        the PCI driver: probe and remove (with removal.c)
  *   removal.c    request, bounded grace period, revocation
  *   dma.c        the type1 IOMMU model (v2, v1): struct vref_iommu
- *   device.c     the device file: info, regions, mmap, reset
+ *   device.c     the device file: info, regions, reset
+ *   bar.c        BAR mmaps, and the BAR behind one for peer-to-peer DMA
  *   pci_config.c configuration space virtualization
  *   irq.c        INTx, MSI, MSI-X, ERR and REQ through eventfds
  *   irqfd.c      an eventfd whose signals run a function (INTx unmask)
@@ -22,6 +23,8 @@
  *   vref_groups_lock -> vref_group::lock -> vref_container::lock
  *     -> vref_iommu::lock
  *   vref_device::lock -> vref_device::irq_lock
+ *   vref_iommu::lock -> mmap_lock -> vref_device::lock (read)
+ *   vref_iommu::lock -> vref_device::p2p_lock
  *   mmap_lock (faults) -> vref_device::lock (read)
  * No lock is held across a copy to or from user memory that could fault
  * into a mapping of our own device.
@@ -123,6 +126,12 @@ struct vref_device {
 	/* protects irqs; taken inside lock */
 	struct mutex irq_lock;
 	struct vref_irq_state *irqs;	/* irq.c */
+
+	/* dma.c: DMA mappings that reach its BARs (peer-to-peer) */
+	/* protects p2p and p2p_gone; taken inside vref_iommu::lock */
+	struct mutex p2p_lock;
+	struct list_head p2p;		/* of dma.c's struct vref_dma */
+	bool p2p_gone;			/* removed: no new such mapping */
 };
 
 /* util.c: helpers every file needs; it calls into no other file */
@@ -159,6 +168,7 @@ void vref_iommu_detach_group(struct vref_iommu *iommu,
 			     struct iommu_group *group);
 long vref_iommu_ioctl(struct vref_iommu *iommu, unsigned int cmd,
 		      unsigned long arg);
+void vref_iommu_device_gone(struct vref_device *vdev);
 
 /* device.c: the device file */
 extern const struct file_operations vref_device_fops;
@@ -169,6 +179,14 @@ void vref_device_put(struct vref_device *vdev);
 int vref_device_open(struct vref_device *vdev);
 void vref_device_close(struct vref_device *vdev);
 void vref_device_revoke(struct vref_device *vdev);
+
+/* bar.c: BAR mmaps; it calls into no other file */
+bool vref_decodes(struct pci_dev *pdev, bool mem);
+bool vref_bar_mmappable(struct vref_device *vdev, int bar);
+int vref_device_mmap(struct file *file, struct vm_area_struct *vma);
+struct vref_device *vref_bar_lookup(struct vm_area_struct *vma,
+				    unsigned long vaddr, u64 size, bool write,
+				    phys_addr_t *phys);
 
 /* pci_config.c */
 int vref_config_init(struct vref_device *vdev);
