@@ -608,6 +608,30 @@ int vt_real_config_write(const char *bdf, unsigned int off, const void *buf,
 }
 
 /**
+ * vt_real_cap() - where the device's real config space lists capability @id
+ * (0x05 MSI, 0x10 PCI Express, 0x11 MSI-X): what the device offers,
+ * whatever the implementation reports.
+ * Return: its config offset, or 0 when it has none.
+ */
+unsigned int vt_real_cap(const char *bdf, uint8_t id)
+{
+	uint8_t status, pos, hdr[2];
+	int n;
+
+	if (vt_real_config(bdf, 0x06, &status, 1) || !(status & 0x10) ||
+	    vt_real_config(bdf, 0x34, &pos, 1))
+		return 0;
+	for (n = 0; pos >= 0x40 && n < 48; n++) {
+		if (vt_real_config(bdf, pos & ~3u, hdr, 2))
+			return 0;
+		if (hdr[0] == id)
+			return pos & ~3u;
+		pos = hdr[1];
+	}
+	return 0;
+}
+
+/**
  * vt_sysfs_write() - write a string to a sysfs attribute
  * Return: 0 or -errno (of the open or of the write).
  */

@@ -90,6 +90,7 @@ int vt_set_irqs(int device, __u32 index, __u32 action, __u32 start,
 int vt_real_config(const char *bdf, unsigned int off, void *buf, size_t len);
 int vt_real_config_write(const char *bdf, unsigned int off, const void *buf,
 			 size_t len);
+unsigned int vt_real_cap(const char *bdf, uint8_t id);
 long vt_pinned_pages(void);
 int vt_sysfs_write(const char *path, const char *val);
 int vt_sysfs_link(const char *bdf, const char *what, char *buf, size_t len);

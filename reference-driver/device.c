@@ -383,6 +383,48 @@ static void vref_region_describe(struct vref_device *vdev, unsigned int index,
 	}
 }
 
+/* Whether BAR @index holds the device's MSI-X table. */
+static bool vref_bar_has_msix_table(struct pci_dev *pdev, unsigned int index)
+{
+	u32 table;
+
+	if (!pdev->msix_cap ||
+	    pci_read_config_dword(pdev, pdev->msix_cap + PCI_MSIX_TABLE, &table))
+		return false;
+	return (table & PCI_MSIX_TABLE_BIR) == index;
+}
+
+/*
+ * The capability chain of a region: only VFIO_REGION_INFO_CAP_MSIX_MAPPABLE,
+ * on a mappable BAR that holds the MSI-X table (DEV-17). The whole BAR may
+ * be mapped, as on Linux: a message the device sends from an entry user
+ * space wrote reaches only the interrupts that interrupt remapping gives
+ * the device (CONT-8), and a VMM emulates the table for its guest.
+ * Return: 0, or -EFAULT.
+ */
+static int vref_region_caps(struct vref_device *vdev,
+			    struct vfio_region_info *info, void __user *uarg)
+{
+	const size_t need = sizeof(*info) + sizeof(struct vfio_info_cap_header);
+	struct vfio_info_cap_header cap = {
+		.id = VFIO_REGION_INFO_CAP_MSIX_MAPPABLE,
+		.version = 1,
+	};
+
+	if (info->index > VFIO_PCI_BAR5_REGION_INDEX ||
+	    !(info->flags & VFIO_REGION_INFO_FLAG_MMAP) ||
+	    !vref_bar_has_msix_table(vdev->pdev, info->index))
+		return 0;
+	info->flags |= VFIO_REGION_INFO_FLAG_CAPS;		/* DEV-15 */
+	if (info->argsz < need) {
+		info->argsz = need;				/* COMPAT-11 */
+		return 0;
+	}
+	info->cap_offset = sizeof(*info);			/* DEV-16 */
+	return copy_to_user(uarg + sizeof(*info), &cap, sizeof(cap)) ?
+	       -EFAULT : 0;
+}
+
 static long vref_ioctl_region_info(struct vref_device *vdev,
 				   void __user *uarg)
 {
@@ -405,6 +447,9 @@ static long vref_ioctl_region_info(struct vref_device *vdev,
 		return ret;
 	info.cap_offset = 0;
 	info.offset = VREF_INDEX_TO_OFFSET(info.index);
+	ret = vref_region_caps(vdev, &info, uarg);
+	if (ret)
+		return ret;
 	return copy_to_user(uarg, &info, minsz) ? -EFAULT : 0;
 }
 
@@ -423,6 +468,274 @@ static long vref_ioctl_reset(struct vref_device *vdev)
 		ret = pci_try_reset_function(vdev->pdev);
 	}
 	up_write(&vdev->lock);
+	return ret;
+}
+
+/*
+ * VFIO_DEVICE_FEATURE: the reference driver offers no feature (spec:
+ * Implementations), so after the checks every feature index fails with
+ * -ENOTTY (FEAT-3), PROBE included, as Linux answers for a feature it lacks.
+ */
+static long vref_ioctl_feature(void __user *uarg)
+{
+	const u32 ops = VFIO_DEVICE_FEATURE_GET | VFIO_DEVICE_FEATURE_SET;
+	struct vfio_device_feature feature;
+	int ret;
+
+	ret = vref_copy_argsz(&feature, uarg,
+			      offsetofend(struct vfio_device_feature, flags));
+	if (ret)
+		return ret;				/* DEV-3 */
+	if (feature.flags & ~(VFIO_DEVICE_FEATURE_MASK | ops |
+			      VFIO_DEVICE_FEATURE_PROBE))
+		return -EINVAL;				/* FEAT-1 */
+	if (!(feature.flags & VFIO_DEVICE_FEATURE_PROBE) &&
+	    (feature.flags & ops) == ops)
+		return -EINVAL;				/* FEAT-2 */
+	return -ENOTTY;					/* FEAT-3 */
+}
+
+/* Whether @pdev is in @slot, or below a bridge that is. */
+static bool vref_below_slot(struct pci_dev *pdev, struct pci_slot *slot)
+{
+	for (; pdev; pdev = pdev->bus->self)
+		if (pdev->slot == slot)
+			return true;
+	return false;
+}
+
+/* The walk of vref_affected_get(): counts, then takes references. */
+struct vref_affected {
+	struct pci_slot *slot;		/* a slot reset; NULL: a bus reset */
+	struct pci_dev **devs;		/* NULL while counting */
+	unsigned int max;		/* room in @devs */
+	unsigned int count;
+	int ret;
+};
+
+static int vref_affected_one(struct pci_dev *pdev, void *data)
+{
+	struct vref_affected *a = data;
+
+	if (a->slot && !vref_below_slot(pdev, a->slot))
+		return 0;
+	if (a->devs) {
+		if (a->count == a->max) {
+			a->ret = -EAGAIN;	/* a device appeared meanwhile */
+			return 1;
+		}
+		a->devs[a->count] = pci_dev_get(pdev);
+	}
+	a->count++;
+	return 0;
+}
+
+static void vref_affected_put(struct pci_dev **devs, unsigned int count)
+{
+	while (count--)
+		pci_dev_put(devs[count]);
+	kfree(devs);
+}
+
+/*
+ * The devices a hot reset of @pdev's slot, where the slot can be reset,
+ * or else of its bus would reset (DEV-20), as pci_reset_bus() chooses:
+ * *@devs holds a reference to each of the *@count.
+ * Return: 0, -ENODEV when neither can be reset (DEV-22), -ENOMEM or
+ * -EAGAIN.
+ */
+static int vref_affected_get(struct pci_dev *pdev, struct pci_dev ***devs,
+			     unsigned int *count)
+{
+	struct vref_affected a = { };
+
+	if (!pci_probe_reset_slot(pdev->slot))
+		a.slot = pdev->slot;
+	else if (pci_probe_reset_bus(pdev->bus))
+		return -ENODEV;
+	pci_walk_bus(pdev->bus, vref_affected_one, &a);
+	a.max = a.count;
+	a.count = 0;
+	a.devs = kcalloc(a.max, sizeof(*a.devs), GFP_KERNEL);
+	if (!a.devs)
+		return -ENOMEM;
+	pci_walk_bus(pdev->bus, vref_affected_one, &a);
+	if (a.ret) {
+		vref_affected_put(a.devs, a.count);
+		return a.ret;
+	}
+	*devs = a.devs;
+	*count = a.count;
+	return 0;
+}
+
+/* VFIO_DEVICE_GET_PCI_HOT_RESET_INFO (DEV-20 to DEV-22). */
+static long vref_ioctl_hot_reset_info(struct vref_device *vdev,
+				      void __user *uarg)
+{
+	size_t minsz = offsetofend(struct vfio_pci_hot_reset_info, count);
+	struct vfio_pci_dependent_device *info = NULL;
+	struct vfio_pci_hot_reset_info hdr;
+	struct iommu_group *group;
+	struct pci_dev **devs;
+	unsigned int i, count;
+	int ret;
+
+	ret = vref_copy_argsz(&hdr, uarg, minsz);
+	if (ret)
+		return ret;
+	ret = vref_affected_get(vdev->pdev, &devs, &count);
+	if (ret)
+		return ret;
+	hdr.flags = 0;
+	hdr.count = count;
+	if (hdr.argsz < sizeof(hdr) + count * sizeof(*info)) {
+		ret = -ENOSPC;				/* DEV-21 */
+		goto out_copy_hdr;
+	}
+	info = kcalloc(count, sizeof(*info), GFP_KERNEL);
+	if (!info) {
+		ret = -ENOMEM;
+		goto out_put;
+	}
+	for (i = 0; i < count; i++) {
+		group = iommu_group_get(&devs[i]->dev);
+		if (!group) {
+			ret = -EPERM;		/* not isolated: no reset */
+			goto out_free;
+		}
+		info[i].group_id = iommu_group_id(group);
+		iommu_group_put(group);
+		info[i].segment = pci_domain_nr(devs[i]->bus);
+		info[i].bus = devs[i]->bus->number;
+		info[i].devfn = devs[i]->devfn;
+	}
+	if (copy_to_user(uarg + sizeof(hdr), info, count * sizeof(*info)))
+		ret = -EFAULT;
+out_copy_hdr:
+	if (copy_to_user(uarg, &hdr, minsz))
+		ret = -EFAULT;
+out_free:
+	kfree(info);
+out_put:
+	vref_affected_put(devs, count);
+	return ret;
+}
+
+/* The devices of a hot reset and what proves the user owns each. */
+struct vref_reset {
+	struct pci_dev **devs;		/* every device the reset resets */
+	struct vref_device **vdevs;	/* ours, from a proven group, or NULL */
+	unsigned int count;
+};
+
+/* For each device of a group the user passed: is it one of ours? */
+static int vref_reset_match(struct vref_device *vdev, void *data)
+{
+	struct vref_reset *r = data;
+	unsigned int i;
+
+	for (i = 0; i < r->count; i++) {
+		if (r->devs[i] == vdev->pdev && !r->vdevs[i]) {
+			vref_device_get(vdev);
+			r->vdevs[i] = vdev;
+		}
+	}
+	return 0;
+}
+
+/* Take the group file @fd as proof for the devices of its group. */
+static int vref_reset_prove(s32 fd, struct vref_reset *r)
+{
+	struct file *file = fd < 0 ? NULL : fget(fd);
+	int ret;
+
+	if (!file)
+		return -EBADF;				/* DEV-25 */
+	/* -EINVAL when it is no group file (DEV-26) */
+	ret = vref_group_file_visit(file, vref_reset_match, r);
+	fput(file);
+	return ret;
+}
+
+/*
+ * Reset with every device of @r locked for writing and its mappings
+ * zapped (they fault back in afterwards, DEV-28). Trylock: the devices'
+ * locks have no order among themselves, so contention fails with -EBUSY
+ * rather than risk a deadlock.
+ */
+static int vref_reset_locked(struct pci_dev *pdev, struct vref_reset *r)
+{
+	unsigned int locked;
+	int ret = 0;
+
+	for (locked = 0; locked < r->count; locked++) {
+		if (!down_write_trylock(&r->vdevs[locked]->lock)) {
+			ret = -EBUSY;
+			break;
+		}
+		if (r->vdevs[locked]->revoked) {
+			up_write(&r->vdevs[locked]->lock);
+			ret = -ENODEV;
+			break;
+		}
+		vref_zap_mappings(r->vdevs[locked]);
+	}
+	if (!ret)
+		ret = pci_reset_bus(pdev);		/* DEV-23 */
+	while (locked--)
+		up_write(&r->vdevs[locked]->lock);
+	return ret;
+}
+
+/* VFIO_DEVICE_PCI_HOT_RESET (DEV-23 to DEV-27). */
+static long vref_ioctl_hot_reset(struct vref_device *vdev, void __user *uarg)
+{
+	size_t minsz = offsetofend(struct vfio_pci_hot_reset, count);
+	struct vfio_pci_hot_reset hdr;
+	struct vref_reset r = { };
+	unsigned int i;
+	s32 *fds;
+	int ret;
+
+	ret = vref_copy_argsz(&hdr, uarg, minsz);
+	if (ret)
+		return ret;
+	if (hdr.flags)
+		return -EINVAL;				/* COMPAT-3 */
+	ret = vref_affected_get(vdev->pdev, &r.devs, &r.count);
+	if (ret)
+		return ret;
+	if (!hdr.count || hdr.count > r.count ||
+	    hdr.argsz - minsz < hdr.count * sizeof(*fds)) {
+		ret = -EINVAL;				/* DEV-27 */
+		goto out_put;
+	}
+	fds = memdup_user(uarg + minsz, hdr.count * sizeof(*fds));
+	if (IS_ERR(fds)) {
+		ret = PTR_ERR(fds);
+		goto out_put;
+	}
+	r.vdevs = kcalloc(r.count, sizeof(*r.vdevs), GFP_KERNEL);
+	if (!r.vdevs) {
+		ret = -ENOMEM;
+		goto out_free_fds;
+	}
+	for (i = 0; i < hdr.count && !ret; i++)
+		ret = vref_reset_prove(fds[i], &r);
+	for (i = 0; i < r.count && !ret; i++)
+		if (!r.vdevs[i])
+			ret = -EINVAL;	/* not ours, or its group unproven: DEV-24 */
+	if (!ret)
+		ret = vref_reset_locked(vdev->pdev, &r);
+	for (i = 0; i < r.count; i++)
+		if (r.vdevs[i])
+			vref_device_put(r.vdevs[i]);
+	kfree(r.vdevs);
+out_free_fds:
+	kfree(fds);
+out_put:
+	vref_affected_put(r.devs, r.count);
 	return ret;
 }
 
@@ -447,6 +760,12 @@ static long vref_device_ioctl(struct file *file, unsigned int cmd,
 		return vref_irq_set(vdev, arg);
 	case VFIO_DEVICE_RESET:
 		return vref_ioctl_reset(vdev);
+	case VFIO_DEVICE_FEATURE:
+		return vref_ioctl_feature(uarg);
+	case VFIO_DEVICE_GET_PCI_HOT_RESET_INFO:
+		return vref_ioctl_hot_reset_info(vdev, uarg);
+	case VFIO_DEVICE_PCI_HOT_RESET:
+		return vref_ioctl_hot_reset(vdev, uarg);
 	default:
 		return -ENOTTY;
 	}

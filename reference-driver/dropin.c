@@ -25,4 +25,4 @@ module_init(vref_dropin_init);
 module_exit(vref_dropin_exit);
 MODULE_LICENSE("GPL");
 MODULE_DESCRIPTION("Reference implementation of the VFIO groups ABI: its PCI driver as vfio-pci");
-MODULE_VERSION("1.0.0");
+MODULE_VERSION("1.1.0");

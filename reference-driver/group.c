@@ -305,6 +305,36 @@ static const struct file_operations vref_group_fops = {
 };
 
 /**
+ * vref_group_file_visit() - the devices of a group file's group
+ * @file: a file user space passed as proof that it owns a group (hot reset)
+ * @fn: called for each device of the group, with the group's lock held
+ * @data: @fn's argument
+ *
+ * Return: 0, -EINVAL when @file is not a group file, or the first non-zero
+ * value @fn returned (which ends the walk).
+ */
+int vref_group_file_visit(struct file *file,
+			  int (*fn)(struct vref_device *vdev, void *data),
+			  void *data)
+{
+	struct vref_group *group;
+	struct vref_device *vdev;
+	int ret = 0;
+
+	if (file->f_op != &vref_group_fops)
+		return -EINVAL;
+	group = file->private_data;
+	mutex_lock(&group->lock);
+	list_for_each_entry(vdev, &group->devices, group_node) {
+		ret = fn(vdev, data);
+		if (ret)
+			break;
+	}
+	mutex_unlock(&group->lock);
+	return ret;
+}
+
+/**
  * vref_group_device_closed() - a device file of the group was closed
  * @group: the group
  *

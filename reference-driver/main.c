@@ -53,4 +53,4 @@ module_init(vref_init);
 module_exit(vref_exit);
 MODULE_LICENSE("GPL");
 MODULE_DESCRIPTION("Reference implementation of the VFIO groups ABI");
-MODULE_VERSION("1.0.0");
+MODULE_VERSION("1.1.0");

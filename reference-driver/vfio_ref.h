@@ -157,6 +157,9 @@ int vref_group_add_device(struct vref_device *vdev);
 void vref_group_del_device(struct vref_device *vdev);
 void vref_group_device_gone(struct vref_device *vdev);
 void vref_group_device_closed(struct vref_group *group);
+int vref_group_file_visit(struct file *file,
+			  int (*fn)(struct vref_device *vdev, void *data),
+			  void *data);
 
 /* dma.c: the type1 IOMMU model, version 2 or 1 */
 int vref_iommu_check_extension(unsigned long ext);

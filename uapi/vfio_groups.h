@@ -2,7 +2,7 @@
 /*
  * vfio_groups.h - userspace ABI of VFIO groups and containers
  *
- * This header is the C form of the vfio-groups specification, version 1.0.0.
+ * This header is the C form of the vfio-groups specification, version 1.1.0.
  * It covers three kinds of file:
  *
  *   the container   /dev/vfio/vfio, one IOMMU address space (type1/type1v2);
@@ -40,13 +40,13 @@
 #include <linux/ioctl.h>
 
 /*
- * Version of the specification this header implements: 1.0.0.
+ * Version of the specification this header implements: 1.1.0.
  * spec: Compatibility and versioning, Versions of this specification.
  */
 #define VFIO_GROUPS_ABI_VERSION_MAJOR	1
-#define VFIO_GROUPS_ABI_VERSION_MINOR	0
+#define VFIO_GROUPS_ABI_VERSION_MINOR	1
 #define VFIO_GROUPS_ABI_VERSION_PATCH	0
-/* The three in one number, ordered like LINUX_VERSION_CODE: 0x010000. */
+/* The three in one number, ordered like LINUX_VERSION_CODE: 0x010100. */
 #define VFIO_GROUPS_ABI_VERSION						\
 	((VFIO_GROUPS_ABI_VERSION_MAJOR << 16) |			\
 	 (VFIO_GROUPS_ABI_VERSION_MINOR << 8) |				\
@@ -313,6 +313,45 @@ struct vfio_pci_hot_reset {
  * arg: struct vfio_pci_hot_reset *.
  */
 #define VFIO_DEVICE_PCI_HOT_RESET	_IO(VFIO_TYPE, VFIO_BASE + 13)
+
+/*
+ * Argument of VFIO_DEVICE_FEATURE: flags holds a feature index (bits 0-15)
+ * and GET, SET or PROBE; data holds the feature's own structure.  A feature
+ * the implementation does not offer fails with ENOTTY, PROBE included.
+ */
+struct vfio_device_feature {
+	__u32	argsz;
+	__u32	flags;
+	__u8	data[];
+};
+#define VFIO_DEVICE_FEATURE_MASK	(0xffff)  /* the feature index */
+#define VFIO_DEVICE_FEATURE_GET		(1 << 16) /* read data */
+#define VFIO_DEVICE_FEATURE_SET		(1 << 17) /* write data */
+#define VFIO_DEVICE_FEATURE_PROBE	(1 << 18) /* is it offered? no effect */
+
+/*
+ * spec: Device file, Device features.  fd: device.
+ * arg: struct vfio_device_feature *.
+ */
+#define VFIO_DEVICE_FEATURE		_IO(VFIO_TYPE, VFIO_BASE + 17)
+
+/* Feature indexes (the spec's table names the operations each takes). */
+#define VFIO_DEVICE_FEATURE_PCI_VF_TOKEN		(0)
+#define VFIO_DEVICE_FEATURE_MIGRATION			1
+#define VFIO_DEVICE_FEATURE_MIG_DEVICE_STATE		2
+#define VFIO_DEVICE_FEATURE_LOW_POWER_ENTRY		3
+#define VFIO_DEVICE_FEATURE_LOW_POWER_ENTRY_WITH_WAKEUP	4
+#define VFIO_DEVICE_FEATURE_LOW_POWER_EXIT		5
+#define VFIO_DEVICE_FEATURE_DMA_LOGGING_START		6
+#define VFIO_DEVICE_FEATURE_DMA_LOGGING_STOP		7
+#define VFIO_DEVICE_FEATURE_DMA_LOGGING_REPORT		8
+
+/* data of VFIO_DEVICE_FEATURE_MIGRATION (GET): the states offered. */
+struct vfio_device_feature_migration {
+	__aligned_u64	flags;
+};
+#define VFIO_MIGRATION_STOP_COPY	(1 << 0)  /* always, when offered */
+#define VFIO_MIGRATION_P2P		(1 << 1)
 
 /* Fixed region indexes of a vfio-pci device; higher ones carry a type cap. */
 enum {
