@@ -196,15 +196,23 @@ TEST_F(hot, reset_with_every_group_proven_resets)
 	const struct vt_engine_ops *ops = vt_engine_for(&self->dev);
 	__s32 fds[MAX_AFFECTED];
 	uint16_t vendor;
-	int n;
+	int n, ret;
 
 	needs_hot_reset();
 	n = prove_all(_metadata, self, fds);
 	if (n < 0)
 		SKIP(return, "an affected group cannot be opened: %s",
 		     strerror(-n));
-	ASSERT_EQ(0, hot_reset(self->h.device, fds, n))
-		TH_LOG("%d groups proven", n);
+	ret = hot_reset(self->h.device, fds, n);
+	/*
+	 * INFO said the slot or bus can be reset; ENOTTY now is the PCI
+	 * core's: the reset ran and a PCI Express port's link did not come
+	 * back (the kernel logs "Data Link Layer Link Active not set").
+	 */
+	if (ret == -ENOTTY)
+		SKIP(return, "the PCI core could not complete the reset of %s's slot or bus (its port's link did not come back)",
+		     self->dev.bdf);
+	ASSERT_EQ(0, ret) TH_LOG("%d groups proven", n);
 	ASSERT_EQ(0, vt_config_read16(self->h.device, 0, &vendor));
 	ASSERT_EQ(self->dev.vendor, vendor);
 	if (ops)
