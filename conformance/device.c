@@ -65,6 +65,15 @@ FIXTURE_TEARDOWN(dev)
 		SKIP(return, "%s has no memory BAR", self->dev.bdf); \
 } while (0)
 
+/* Skip unless the first memory BAR can be mapped; its region info in @info. */
+#define NEED_MMAP_BAR(info) do { \
+	NEED_MEM_BAR(); \
+	ASSERT_EQ(0, vt_region_info(self->h.device, self->bar, (info))); \
+	if (!((info)->flags & VFIO_REGION_INFO_FLAG_MMAP)) \
+		SKIP(return, "BAR %d of %s is smaller than a page", self->bar, \
+		     self->dev.bdf); \
+} while (0)
+
 /* The vendor ID through the device fd's config region, as sysfs has it. */
 static bool config_answers(int device, const struct vt_pci_dev *dev)
 {
@@ -108,11 +117,7 @@ TEST_F(dev, mem_bar_mmap_covers_the_region)
 	size_t size;
 	void *bar;
 
-	NEED_MEM_BAR();
-	ASSERT_EQ(0, vt_region_info(self->h.device, self->bar, &info));
-	if (!(info.flags & VFIO_REGION_INFO_FLAG_MMAP))
-		SKIP(return, "BAR %d of %s is smaller than a page", self->bar,
-		     self->dev.bdf);
+	NEED_MMAP_BAR(&info);
 	bar = vt_mmap_bar(self->h.device, self->bar, &size);
 	ASSERT_NE(MAP_FAILED, bar) TH_LOG("mmap BAR %d: %s", self->bar,
 					  strerror(errno));
@@ -201,6 +206,101 @@ TEST_F(dev, mmap_of_config_region_is_refused)
 	ASSERT_EQ(EINVAL, errno);
 }
 
+/* SPEC: DEV-8 */
+TEST_F(dev, mmap_past_bar_end_is_refused)
+{
+	long page = sysconf(_SC_PAGESIZE);
+	struct vfio_region_info info;
+	void *p;
+
+	NEED_MMAP_BAR(&info);
+	/* One page more than the BAR, from its start. */
+	p = mmap(NULL, info.size + page, PROT_READ, MAP_SHARED,
+		 self->h.device, info.offset);
+	EXPECT_EQ(MAP_FAILED, p) TH_LOG("mmap of %llu bytes of a %llu byte BAR",
+					(unsigned long long)info.size + page,
+					(unsigned long long)info.size);
+	if (p == MAP_FAILED) {
+		EXPECT_EQ(EINVAL, errno);
+	} else {
+		munmap(p, info.size + page);
+	}
+	/* The page just past its end. */
+	p = mmap(NULL, page, PROT_READ, MAP_SHARED, self->h.device,
+		 info.offset + info.size);
+	EXPECT_EQ(MAP_FAILED, p) TH_LOG("mmap of the page past the BAR's end");
+	if (p == MAP_FAILED) {
+		EXPECT_EQ(EINVAL, errno);
+	} else {
+		munmap(p, page);
+	}
+}
+
+/*
+ * A mapping faulted in while the device decodes memory: with memory space
+ * turned off in the command register, the same address raises SIGBUS
+ * instead of reaching the device; with it on again, it reaches it again.
+ */
+/* SPEC: CFG-6 DEV-7 */
+TEST_F(dev, memory_off_faults_the_bar_mapping)
+{
+	struct vfio_region_info info;
+	bool off_faults, on_faults;
+	size_t size;
+	uint16_t cmd;
+	void *bar;
+
+	NEED_MMAP_BAR(&info);
+	bar = vt_mmap_bar(self->h.device, self->bar, &size);
+	ASSERT_NE(MAP_FAILED, bar) TH_LOG("mmap BAR %d: %s", self->bar,
+					  strerror(errno));
+	ASSERT_EQ(0, vt_config_read16(self->h.device, PCI_COMMAND_OFFSET, &cmd));
+	ASSERT_TRUE(!!(cmd & PCI_COMMAND_MEMORY_BIT));
+	ASSERT_FALSE(vt_read_raises_sigbus(bar));
+
+	ASSERT_EQ(0, vt_config_write16(self->h.device, PCI_COMMAND_OFFSET,
+				       cmd & ~PCI_COMMAND_MEMORY_BIT));
+	off_faults = vt_read_raises_sigbus(bar);
+	ASSERT_EQ(0, vt_config_write16(self->h.device, PCI_COMMAND_OFFSET, cmd));
+	on_faults = vt_read_raises_sigbus(bar);
+	munmap(bar, size);
+	EXPECT_TRUE(off_faults) TH_LOG("a load reached BAR %d with memory space off",
+				       self->bar);
+	EXPECT_FALSE(on_faults) TH_LOG("BAR %d still faults with memory space on",
+				       self->bar);
+}
+
+/*
+ * The cache line size register reaches the device on every implementation
+ * (it is not virtualized); a value the user left there is gone once the
+ * last device file is closed.
+ */
+/* SPEC: MODEL-12 */
+TEST_F(dev, last_close_restores_the_configuration)
+{
+	struct vfio_region_info cfg;
+	uint8_t before, set, after;
+
+	ASSERT_EQ(0, vt_region_info(self->h.device,
+				    VFIO_PCI_CONFIG_REGION_INDEX, &cfg));
+	ASSERT_EQ(0, vt_real_config(self->dev.bdf, PCI_CACHE_LINE_SIZE_OFFSET,
+				    &before, 1));
+	set = before ^ 0x10;
+	ASSERT_EQ(1, pwrite(self->h.device, &set, 1,
+			    cfg.offset + PCI_CACHE_LINE_SIZE_OFFSET));
+	ASSERT_EQ(0, vt_real_config(self->dev.bdf, PCI_CACHE_LINE_SIZE_OFFSET,
+				    &after, 1));
+	if (after != set)
+		SKIP(return, "the cache line size of %s does not take %#x",
+		     self->dev.bdf, set);
+	close(self->h.device);
+	self->h.device = -1;
+	ASSERT_EQ(0, vt_real_config(self->dev.bdf, PCI_CACHE_LINE_SIZE_OFFSET,
+				    &after, 1));
+	EXPECT_EQ(before, after) TH_LOG("the user's cache line size %#x stayed",
+					set);
+}
+
 /* SPEC: CFG-5 DEV-10 */
 TEST_F(dev, config_reads_vendor_and_device_id)
 {
@@ -222,26 +322,77 @@ TEST_F(dev, device_works_after_group_fd_closed)
 		EXPECT_EQ(0, vt_engine_alive(self->ops, self->h.device));
 }
 
-/* SPEC: DEV-9 */
-TEST_F(dev, pread_outside_every_region_is_refused)
+/* The file offset where the highest region of @device ends (0: none). */
+static __u64 regions_end(int device)
 {
 	struct vfio_device_info info = { .argsz = sizeof(info) };
 	struct vfio_region_info region;
 	__u64 end = 0;
 	__u32 i;
-	char c;
 
-	vt_ioctl_ok(self->h.device, VFIO_DEVICE_GET_INFO, &info);
+	if (ioctl(device, VFIO_DEVICE_GET_INFO, &info))
+		return 0;
 	for (i = 0; i < info.num_regions; i++) {
 		/* An index may have no region (VGA on a non-VGA device). */
-		if (vt_region_info(self->h.device, i, &region))
+		if (vt_region_info(device, i, &region))
 			continue;
 		if (region.offset + region.size > end)
 			end = region.offset + region.size;
 	}
+	return end;
+}
+
+/* SPEC: DEV-9 */
+TEST_F(dev, pread_outside_every_region_is_refused)
+{
+	__u64 end = regions_end(self->h.device);
+	char c;
+
+	ASSERT_NE(0ULL, end);
 	end = (end + 0xfffff) & ~0xfffffULL;
 	ASSERT_EQ(-1, pread(self->h.device, &c, 1, end));
 	ASSERT_EQ(EINVAL, errno);
+}
+
+/*
+ * Far outside every region: at 64 steps of 2^40 (the region stride of the
+ * kernel's vfio-pci and the reference driver) past the last region's end,
+ * so that an implementation that finds the region from the offset meets
+ * indexes past its last one.
+ */
+/* SPEC: DEV-9 */
+TEST_F(dev, pread_far_outside_every_region_is_refused)
+{
+	__u64 end = regions_end(self->h.device), off;
+	unsigned int k;
+	char c;
+
+	ASSERT_NE(0ULL, end);
+	end = (end + (1ULL << 40) - 1) & ~((1ULL << 40) - 1);
+	for (k = 0; k < 64; k++) {
+		off = end + ((__u64)k << 40);
+		errno = 0;
+		ASSERT_EQ(-1, pread(self->h.device, &c, 1, off))
+			TH_LOG("pread at %#llx read a byte", (unsigned long long)off);
+		ASSERT_EQ(EINVAL, errno) TH_LOG("pread at %#llx: %s",
+						(unsigned long long)off,
+						strerror(errno));
+	}
+}
+
+/*
+ * Whether the kernel offers a reset method for the function (sysfs "reset")
+ * and it is the only endpoint of its group: a reset that takes others along
+ * (a bus reset) may be refused while they are in use.
+ */
+static bool kernel_can_reset(const struct vt_pci_dev *dev)
+{
+	struct vt_pci_dev ep[VT_MAX_DEVICES];
+	char path[128];
+
+	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/reset", dev->bdf);
+	return !access(path, F_OK) &&
+	       vt_group_endpoints(dev->group, ep, VT_MAX_DEVICES) == 1;
 }
 
 /* SPEC: DEV-2 DEV-13 DEV-14 DEV-12 */
@@ -249,23 +400,12 @@ TEST_F(dev, reset_works_exactly_when_flagged)
 {
 	struct vfio_device_info info = { .argsz = sizeof(info) };
 	unsigned int reg = self->ops ? self->ops->ident_reg : 0;
-	struct vt_pci_dev ep[VT_MAX_DEVICES];
+	bool can = kernel_can_reset(&self->dev);
 	void *bar = MAP_FAILED;
 	uint32_t before = 0;
-	char path[128];
 	size_t size;
-	bool can;
 
 	vt_ioctl_ok(self->h.device, VFIO_DEVICE_GET_INFO, &info);
-	/*
-	 * The kernel offers a reset method for the function (sysfs "reset")
-	 * and it is the only endpoint of its group: a reset that takes others
-	 * along (a bus reset) may be refused while they are in use.
-	 */
-	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/reset",
-		 self->dev.bdf);
-	can = !access(path, F_OK) &&
-	      vt_group_endpoints(self->dev.group, ep, VT_MAX_DEVICES) == 1;
 	if (self->ops) {
 		bar = vt_mmap_bar(self->h.device, self->ops->bar, &size);
 		ASSERT_NE(MAP_FAILED, bar);

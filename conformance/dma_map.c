@@ -209,6 +209,29 @@ TEST_F(map, map_of_unmapped_user_memory_faults)
 	ASSERT_EQ(0, vt_unmap_dma(self->container, IOVA, PAGE));
 }
 
+/*
+ * Three pages that can be pinned and then a hole: an implementation that
+ * pins page by page or batch by batch has pinned and charged the three when
+ * it meets the hole, and must give them back.
+ */
+/* SPEC: DMA-12 DMA-15 */
+TEST_F(map, map_running_into_a_hole_leaves_nothing_pinned)
+{
+	struct vt_leaks before;
+	char *p = mmap(NULL, 5 * PAGE, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	ASSERT_NE(MAP_FAILED, p);
+	memset(p, 1, 3 * PAGE);
+	ASSERT_EQ(0, munmap(p + 3 * PAGE, PAGE));
+	vt_leaks_take(&before);
+	ASSERT_EQ(-EFAULT, vt_map_dma(self->container, p, IOVA, 4 * PAGE, RW));
+	vt_assert_no_leaks(&before, "MAP_DMA of three pages and a hole");
+	ASSERT_EQ(0, vt_unmap_dma(self->container, IOVA, 4 * PAGE));
+	munmap(p, 3 * PAGE);
+	munmap(p + 4 * PAGE, PAGE);
+}
+
 /* SPEC: DMA-16 */
 TEST_F(map, unmap_reports_bytes_unmapped)
 {

@@ -249,6 +249,30 @@ TEST_F(removal, emptied_group_node_goes_while_group_fd_open)
 	ASSERT_FALSE(vt_group_has_node(group));
 }
 
+/*
+ * Calls that a device in use would answer without reaching it, or refuse
+ * for their arguments: once revoked, ENODEV before anything else.
+ */
+/* SPEC: REMOVE-5 */
+TEST_F(removal, revoked_file_refuses_calls_before_their_arguments)
+{
+	struct vfio_region_info region = { .argsz = 8 };
+	struct vfio_irq_info irq = { .argsz = sizeof(irq), .index = 99 };
+	char c = 0;
+
+	unbind_ignoring_request(_metadata, self);
+
+	errno = 0;
+	ASSERT_EQ(-1, pread(self->h.device, &c, 0, 0));
+	ASSERT_EQ(ENODEV, errno) TH_LOG("zero-length pread: %s", strerror(errno));
+	errno = 0;
+	ASSERT_EQ(-1, pwrite(self->h.device, &c, 0, 0));
+	ASSERT_EQ(ENODEV, errno) TH_LOG("zero-length pwrite: %s", strerror(errno));
+	/* A short argsz (else EINVAL), an index out of range (else EINVAL). */
+	vt_ioctl_err(ENODEV, self->h.device, VFIO_DEVICE_GET_REGION_INFO, &region);
+	vt_ioctl_err(ENODEV, self->h.device, VFIO_DEVICE_GET_IRQ_INFO, &irq);
+}
+
 /* SPEC: REMOVE-12 REMOVE-5 REMOVE-6 REMOVE-8 REMOVE-10 */
 TEST_F(removal, ignoring_user_is_revoked_after_grace)
 {

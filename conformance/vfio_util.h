@@ -23,7 +23,9 @@
 #define VT_MAX_DEVICES		64
 
 #define PCI_COMMAND_OFFSET	0x04
+#define PCI_COMMAND_MEMORY_BIT	0x2
 #define PCI_COMMAND_MASTER_BIT	0x4
+#define PCI_CACHE_LINE_SIZE_OFFSET	0x0c
 
 /* One PCI function: where it is, what it is and which group holds it. */
 struct vt_pci_dev {
