@@ -19,9 +19,10 @@
 #                 IMPL; FUZZ_OPTS adds fuzzer options, e.g. --seed S --threads T)
 # make mutants    mutation testing: every mutant of tools/mutants/ in the testbed
 #                 (tools/mutate; MUTANTS="a b" for some); report in results/mutants/
-# make check-dpdk  a real client: Debian's unmodified DPDK testpmd forwards
-#                 between two QEMU 10 igbs on the kernel's vfio-pci and on the
-#                 reference's drop-in install, in one guest (KERNEL, default 6.12)
+# make check-dpdk  real clients: Debian's unmodified DPDK testpmd forwards
+#                 between two QEMU 10 igbs, and QEMU 10 passes an edu and an
+#                 igb through, on the kernel's vfio-pci and on the reference's
+#                 drop-in install, in one guest (KERNEL, default 6.12)
 # make check-kselftest  conformance/ as a kselftest: built in the kernel's
 #                 selftests tree, installed by kselftest_install.sh, run by
 #                 run_kselftest.sh in a testbed guest
@@ -129,13 +130,14 @@ check-bench: deps all bench-build
 		tools/testbed --bench
 
 
-# A real client, unmodified: Debian's DPDK 22.11 dpdk-testpmd forwards between
-# two igbs (QEMU 10) joined by a QEMU hub, a few seconds on the kernel's
-# vfio-pci, then on the reference's drop-in install; one boot
-# (tools/testbed --dpdk, tools/guest/dpdk).
+# Real clients, unmodified: QEMU 10 passes an edu and an igb through, and
+# Debian's DPDK 22.11 dpdk-testpmd forwards between two igbs (QEMU 10) joined
+# by a QEMU hub, a few seconds, on the kernel's vfio-pci, then on the
+# reference's drop-in install; one boot (tools/testbed --dpdk,
+# tools/guest/dpdk); a QEMU warning only on the reference fails it.
 DPDK_KERNEL ?= 6.12
 check-dpdk: deps all
-	@echo "== testbed: DPDK testpmd forwards on both implementations (kernel $(DPDK_KERNEL), QEMU 10, two igb)"
+	@echo "== testbed: DPDK testpmd and QEMU on both implementations (kernel $(DPDK_KERNEL), QEMU 10, two igb, an edu)"
 	@qemu=$$(tools/qemu-fetch) && QEMU=$$qemu KERNEL=$(DPDK_KERNEL) SMP=1 \
 		TIMEOUT=$${TIMEOUT:-600} RESULTS=results/dpdk tools/testbed --dpdk
 

@@ -273,6 +273,29 @@ TEST_F(irq, msi_trigger_signals_eventfd)
 	ASSERT_TRUE(vt_eventfd_fired(self->efd, FIRES_MS));
 }
 
+/*
+ * MSI (MSI-X where the engine has no MSI) turned on with no eventfd, as
+ * QEMU does when its guest enables MSI-X: the index is on (INTx refused),
+ * and an eventfd set later on its vector is signalled.
+ */
+/* SPEC: IRQ-31 IRQ-6 */
+TEST_F(irq, edge_kind_on_without_eventfd_is_on)
+{
+	unsigned int index = edge_index(self->eng.ops);
+
+	needs_irq(index, "MSI or MSI-X");
+	ASSERT_EQ(0, vt_set_irqs(self->h.device, index,
+			      VFIO_IRQ_SET_ACTION_TRIGGER, 0, 1, -1));
+	EXPECT_EQ(-EINVAL, vt_set_irqs(self->h.device, VFIO_PCI_INTX_IRQ_INDEX,
+				    VFIO_IRQ_SET_ACTION_TRIGGER, 0, 1,
+				    self->efd))
+		TH_LOG("INTx accepted: index %u is not on", index);
+	ASSERT_EQ(0, vt_set_irqs(self->h.device, index,
+			      VFIO_IRQ_SET_ACTION_TRIGGER, 0, 1, self->efd));
+	raise_irq(index, 0);
+	ASSERT_TRUE(vt_eventfd_fired(self->efd, FIRES_MS));
+}
+
 /* SPEC: IRQ-4 */
 TEST_F(irq, trigger_count_zero_disables)
 {

@@ -452,16 +452,6 @@ static int vref_intx_trigger(struct vref_irq_state *s,
 	return ret;
 }
 
-static bool vref_eventfds_none(struct eventfd_ctx **ctxs, unsigned int count)
-{
-	unsigned int i;
-
-	for (i = 0; i < count; i++)
-		if (ctxs[i])
-			return false;
-	return true;
-}
-
 static int vref_msi_trigger(struct vref_irq_state *s,
 			    const struct vfio_irq_set *hdr, const void *data)
 {
@@ -482,8 +472,10 @@ static int vref_msi_trigger(struct vref_irq_state *s,
 	if (ret)
 		goto out;
 	if (s->mode == VREF_IRQ_NONE) {
-		if (vref_eventfds_none(ctxs, hdr->count))
-			goto out;	/* nothing to turn on */
+		/*
+		 * On even with no eventfd (IRQ-31): QEMU turns MSI-X on this
+		 * way when its guest does, before any vector is unmasked.
+		 */
 		ret = vref_msi_on(s, hdr->index, hdr->start + hdr->count);
 		if (ret) {
 			vref_eventfds_put(ctxs, hdr->count);
