@@ -169,6 +169,7 @@ static unsigned long ncalls[NCALLS];
 static unsigned long unexpected[NCALLS][MAX_ERRNO + 1];
 static bool upstream;		/* the kernel's own vfio-pci is under test */
 static bool type1;		/* ... with VFIO's own container, type1 */
+static bool iommufd;		/* ... with iommufd's compatibility container */
 /*
  * Linux 6.1 passes a container's model ioctls (MAP_DMA...) to type1
  * without the container's lock, so a group leaving at the same time frees
@@ -192,17 +193,29 @@ static const struct deviation {
 	int err;
 	const char *req;
 	const char *why;
+	bool iommufd;		/* iommufd's compatibility container only */
 } deviations[] = {
 	/* vfio_pci_setup_barmap() requests the BAR without a lock. */
 	{ C_PREAD, EBUSY, "DEV-6",
-	  "two first accesses of a BAR at once: the second finds the BAR region already requested and fails with EBUSY" },
+	  "two first accesses of a BAR at once: the second finds the BAR region already requested and fails with EBUSY", false },
 	{ C_PWRITE, EBUSY, "DEV-6",
-	  "two first accesses of a BAR at once: the second finds the BAR region already requested and fails with EBUSY" },
+	  "two first accesses of a BAR at once: the second finds the BAR region already requested and fails with EBUSY", false },
 	{ C_MMAP, EBUSY, "DEV-7",
-	  "two first accesses of a BAR at once: the second finds the BAR region already requested and fails with EBUSY" },
+	  "two first accesses of a BAR at once: the second finds the BAR region already requested and fails with EBUSY", false },
 	/* Not a deviation (req NULL): the table's errno of a feature it has. */
 	{ C_SET_IRQS, EBUSY, NULL,
-	  "DATA_EVENTFD | ACTION_UNMASK on INTx while an unmask eventfd is registered (the device errors table; the reference driver offers no unmask eventfds)" },
+	  "DATA_EVENTFD | ACTION_UNMASK on INTx while an unmask eventfd is registered (the device errors table; the reference driver offers no unmask eventfds)", false },
+	/* iommufd's compatibility container (drivers/iommu/iommufd/vfio_compat.c). */
+	{ C_MAP, ENODEV, "CONT-9",
+	  "iommufd: the model ioctls look up the compat IOAS, which only a group's SET_CONTAINER creates", true },
+	{ C_UNMAP, ENODEV, "CONT-9",
+	  "iommufd: the model ioctls look up the compat IOAS, which only a group's SET_CONTAINER creates", true },
+	{ C_IOMMU_INFO, ENODEV, "CONT-9",
+	  "iommufd: the model ioctls look up the compat IOAS, which only a group's SET_CONTAINER creates", true },
+	{ C_UNMAP, ENOENT, "DMA-17",
+	  "iommufd: an unmap that would split a mapping fails with ENOENT (iopt_unmap_iova_range)", true },
+	{ C_UNKNOWN_IOCTL, EFAULT, "CONT-10",
+	  "iommufd: ioctl numbers of iommufd's own ABI (';' 0x80 on) reach iommufd_fops_ioctl, which reads a size from the argument first", true },
 };
 
 static unsigned long deviation_seen[sizeof(deviations) / sizeof(deviations[0])];
@@ -214,7 +227,8 @@ static bool known_deviation(enum call c, int err)
 	if (!upstream)
 		return false;
 	for (i = 0; i < sizeof(deviations) / sizeof(deviations[0]); i++)
-		if (deviations[i].call == c && deviations[i].err == err) {
+		if (deviations[i].call == c && deviations[i].err == err &&
+		    (!deviations[i].iommufd || iommufd)) {
 			__atomic_fetch_add(&deviation_seen[i], 1,
 					   __ATOMIC_RELAXED);
 			return true;
@@ -1303,9 +1317,11 @@ int main(int argc, char **argv)
 	 */
 	upstream = !access("/sys/module/vfio_pci_core", F_OK);
 	type1 = !access("/sys/module/vfio_iommu_type1", F_OK);
+	iommufd = !type1 && !access("/sys/module/iommufd", F_OK);
 	printf("# fuzz: %d edu devices in %d groups, implementation %s\n",
 	       nedus, ngroups, !upstream ? "another (no vfio_pci_core)" :
-	       type1 ? "the kernel's VFIO (type1)" :
+	       type1 ? "the kernel's VFIO (type1)" : iommufd ?
+	       "the kernel's VFIO (iommufd's compatibility container)" :
 	       "the kernel's VFIO (another container: no vfio_iommu_type1)");
 	avoid_detach_race = type1 && !opt_races;
 	if (avoid_detach_race)
