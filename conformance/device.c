@@ -6,6 +6,7 @@
  * engine (engine.h) that names a harmless register to read and write.
  */
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -424,6 +425,71 @@ TEST_F(dev, reset_works_exactly_when_flagged)
 	}
 	if (bar != MAP_FAILED)
 		munmap(bar, size);
+}
+
+/* A thread reading one register through a BAR mapping until told to stop. */
+struct bar_reader {
+	volatile uint32_t *reg;
+	uint32_t want;			/* what the register reads */
+	volatile bool stop;
+	unsigned long reads, other;	/* reads, and reads of another value */
+	uint32_t seen;			/* the last other value */
+};
+
+static void *bar_reader_run(void *arg)
+{
+	struct bar_reader *r = arg;
+	uint32_t v;
+
+	while (!r->stop) {
+		v = *r->reg;
+		r->reads++;
+		if (v != r->want) {
+			r->other++;
+			r->seen = v;
+		}
+	}
+	return NULL;
+}
+
+/*
+ * While VFIO_DEVICE_RESET runs, the device does not answer (a bus reset
+ * leaves its memory space off until its configuration is restored): a load
+ * through the mapping must wait for the reset to finish, and so only ever
+ * read what the device answers.
+ */
+/* SPEC: DEV-29 */
+TEST_F(dev, bar_access_waits_out_a_reset)
+{
+	struct vfio_device_info info = { .argsz = sizeof(info) };
+	struct bar_reader r = { 0 };
+	pthread_t reader;
+	unsigned int i;
+	size_t size;
+	void *bar;
+
+	NEED_ENGINE();
+	if (!kernel_can_reset(&self->dev))
+		SKIP(return, "the kernel has no reset of %s alone", self->dev.bdf);
+	vt_ioctl_ok(self->h.device, VFIO_DEVICE_GET_INFO, &info);
+	ASSERT_TRUE(!!(info.flags & VFIO_DEVICE_FLAGS_RESET));
+	bar = vt_mmap_bar(self->h.device, self->ops->bar, &size);
+	ASSERT_NE(MAP_FAILED, bar);
+	r.reg = (volatile uint32_t *)((char *)bar + self->ops->ident_reg);
+	r.want = *r.reg;
+	ASSERT_NE(~0u, r.want);
+	ASSERT_EQ(0, pthread_create(&reader, NULL, bar_reader_run, &r));
+	while (!r.reads)
+		usleep(1000);
+	for (i = 0; i < 3; i++)
+		EXPECT_EQ(0, ioctl(self->h.device, VFIO_DEVICE_RESET))
+			TH_LOG("VFIO_DEVICE_RESET: %s", strerror(errno));
+	r.stop = true;
+	pthread_join(reader, NULL);
+	munmap(bar, size);
+	TH_LOG("%lu reads during 3 resets", r.reads);
+	EXPECT_EQ(0ul, r.other) TH_LOG("%lu reads got %#x, not %#x", r.other,
+					r.seen, r.want);
 }
 
 static int config_rw32(int device, unsigned int off, uint32_t *val, bool write)
