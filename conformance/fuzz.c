@@ -214,6 +214,8 @@ static const struct deviation {
 	  "iommufd: the model ioctls look up the compat IOAS, which only a group's SET_CONTAINER creates", true },
 	{ C_UNMAP, ENOENT, "DMA-17",
 	  "iommufd: an unmap that would split a mapping fails with ENOENT (iopt_unmap_iova_range)", true },
+	{ C_UNMAP, EBUSY, "DMA-16",
+	  "iommufd: an unmap that meets a mapping another thread's MAP_DMA is still filling (area->pages NULL) fails with EBUSY (iopt_unmap_iova_range)", true },
 	{ C_UNKNOWN_IOCTL, EFAULT, "CONT-10",
 	  "iommufd: ioctl numbers of iommufd's own ABI (';' 0x80 on) reach iommufd_fops_ioctl, which reads a size from the argument first", true },
 };
