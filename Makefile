@@ -209,7 +209,7 @@ lane-%: deps all
 # other reference lanes run all 50). Their guests get 1200 s, not 600: with
 # three lanes on two cores their tests alone took ~590 s and the final
 # kmemleak scan crossed 600 (a hang is still caught: check-testbed-hang).
-LANE_ENV_6.1-debug-intel-reference := QEMU_CLIENT=0 DROPIN_CHECK=0 SOAK_ROUNDS=15 TIMEOUT=1200
+LANE_ENV_6.1-debug-intel-reference := QEMU_CLIENT=0 DROPIN_CHECK=0 SOAK_ROUNDS=15 TIMEOUT=1200 TEST_TIMEOUT=600
 LANE_ENV_6.1-debug-intel-upstream := QEMU_CLIENT=0 SKIP_TESTS=fault SOAK_ROUNDS=15 TIMEOUT=1200
 LANE_ENV_6.12-iommufd-intel-iommufd := QEMU_CLIENT=0 SOAK_ROUNDS=15
 

@@ -35,7 +35,7 @@ static int vref_container_open(struct inode *inode, struct file *file)
 {
 	struct vref_container *container;
 
-	container = kzalloc(sizeof(*container), GFP_KERNEL);
+	container = vref_fail_or(NULL, kzalloc(sizeof(*container), GFP_KERNEL));
 	if (!container)
 		return -ENOMEM;
 	kref_init(&container->kref);

@@ -123,7 +123,7 @@ static int vref_map_bars(struct vref_device *vdev, int bars)
 	for (bar = 0; bar < PCI_STD_NUM_BARS; bar++) {
 		if (!(bars & BIT(bar)))
 			continue;
-		vdev->bar[bar] = pci_iomap(vdev->pdev, bar, 0);
+		vdev->bar[bar] = vref_fail_or(NULL, pci_iomap(vdev->pdev, bar, 0));
 		if (!vdev->bar[bar]) {
 			vref_unmap_bars(vdev);
 			return -ENOMEM;
@@ -139,10 +139,11 @@ static int vref_device_enable(struct vref_device *vdev)
 	int bars = vref_usable_bars(pdev);
 	int ret;
 
-	ret = pci_enable_device(pdev);
+	ret = vref_fail_or(-ENOMEM, pci_enable_device(pdev));
 	if (ret)
 		return ret;
-	ret = pci_request_selected_regions(pdev, bars, VREF_NAME);
+	ret = vref_fail_or(-ENOMEM,
+			   pci_request_selected_regions(pdev, bars, VREF_NAME));
 	if (ret)
 		goto err_disable;
 	ret = vref_map_bars(vdev, bars);
@@ -283,10 +284,10 @@ int vref_device_init(struct vref_device *vdev)
 	ret = vref_irq_init(vdev);
 	if (ret)
 		goto err_config;
-	ret = pci_save_state(pdev);
+	ret = vref_fail_or(-ENOMEM, pci_save_state(pdev));
 	if (ret)
 		goto err_irq;
-	vdev->saved = pci_store_saved_state(pdev);
+	vdev->saved = vref_fail_or(NULL, pci_store_saved_state(pdev));
 	if (!vdev->saved) {
 		ret = -ENOMEM;
 		goto err_irq;
@@ -345,7 +346,8 @@ static long vref_ioctl_get_info(struct vref_device *vdev, void __user *uarg)
 	info.num_regions = VFIO_PCI_NUM_REGIONS;
 	info.num_irqs = VFIO_PCI_NUM_IRQS;
 	/* No capabilities: argsz stays; write no more than it (COMPAT-10). */
-	if (copy_to_user(uarg, &info, min_t(size_t, info.argsz, sizeof(info))))
+	if (vref_fail_or(1, copy_to_user(uarg, &info,
+					 min_t(size_t, info.argsz, sizeof(info)))))
 		return -EFAULT;
 	return 0;
 }
@@ -450,7 +452,7 @@ static long vref_ioctl_region_info(struct vref_device *vdev,
 	ret = vref_region_caps(vdev, &info, uarg);
 	if (ret)
 		return ret;
-	return copy_to_user(uarg, &info, minsz) ? -EFAULT : 0;
+	return vref_fail_or(1, copy_to_user(uarg, &info, minsz)) ? -EFAULT : 0;
 }
 
 static long vref_ioctl_reset(struct vref_device *vdev)
@@ -890,7 +892,7 @@ static ssize_t vref_rom_read(struct vref_device *vdev, char *buf,
 	if (!vref_decodes(pdev, true))
 		return -EIO;
 	count = min_t(u64, count, len - off);
-	rom = pci_map_rom(pdev, &size);
+	rom = vref_fail_or(NULL, pci_map_rom(pdev, &size));
 	if (!rom)
 		return -EIO;
 	if (off < size) {
@@ -959,12 +961,14 @@ static ssize_t vref_device_rw(struct vref_device *vdev, char __user *ubuf,
 		return -EINVAL;				/* DEV-9 */
 	if (!count)
 		return vref_device_check(vdev);
-	buf = kmalloc(min_t(size_t, count, VREF_RW_CHUNK), GFP_KERNEL);
+	buf = vref_fail_or(NULL,
+			   kmalloc(min_t(size_t, count, VREF_RW_CHUNK), GFP_KERNEL));
 	if (!buf)
 		return -ENOMEM;
 	while (done < count) {
 		chunk = min_t(size_t, count - done, VREF_RW_CHUNK);
-		if (write && copy_from_user(buf, ubuf + done, chunk)) {
+		if (write &&
+		    vref_fail_or(1, copy_from_user(buf, ubuf + done, chunk))) {
 			ret = -EFAULT;
 			break;
 		}
@@ -972,7 +976,8 @@ static ssize_t vref_device_rw(struct vref_device *vdev, char __user *ubuf,
 					    write);
 		if (ret <= 0)
 			break;
-		if (!write && copy_to_user(ubuf + done, buf, ret)) {
+		if (!write &&
+		    vref_fail_or(1, copy_to_user(ubuf + done, buf, ret))) {
 			ret = -EFAULT;
 			break;
 		}

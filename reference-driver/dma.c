@@ -268,7 +268,7 @@ static struct vfio_iova_range *vref_iova_ranges(struct vref_iommu *iommu,
 	*nr = 0;
 	list_for_each_entry(g, &iommu->groups, node)
 		n += g->nr_resv;
-	all = kmalloc_array(n + 1, sizeof(*all), GFP_KERNEL);
+	all = vref_fail_or(NULL, kmalloc_array(n + 1, sizeof(*all), GFP_KERNEL));
 	if (!all)
 		return ERR_PTR(-ENOMEM);
 	n = 0;
@@ -277,7 +277,8 @@ static struct vfio_iova_range *vref_iova_ranges(struct vref_iommu *iommu,
 		n += g->nr_resv;
 	}
 	sort(all, n, sizeof(*all), vref_resv_cmp, NULL);
-	ranges = kmalloc_array(n + 1, sizeof(*ranges), GFP_KERNEL);
+	ranges = vref_fail_or(NULL,
+			      kmalloc_array(n + 1, sizeof(*ranges), GFP_KERNEL));
 	if (!ranges)
 		ranges = ERR_PTR(-ENOMEM);
 	else if (vref_aperture(iommu, &start, &last))
@@ -391,7 +392,7 @@ static struct vref_pin_mm *vref_pin_mm_get(struct vref_iommu *iommu)
 			return pmm;
 		}
 	}
-	pmm = kzalloc(sizeof(*pmm), GFP_KERNEL_ACCOUNT);
+	pmm = vref_fail_or(NULL, kzalloc(sizeof(*pmm), GFP_KERNEL_ACCOUNT));
 	if (!pmm)
 		return NULL;
 	pmm->mm = current->mm;
@@ -502,7 +503,8 @@ static struct vref_runs *vref_runs_new(struct vref_dma *dma,
 	if (nr == 1 && list_empty(&dma->runs))
 		blk = dma->spare;
 	else
-		blk = kmalloc(struct_size(blk, run, nr), GFP_KERNEL_ACCOUNT);
+		blk = vref_fail_or(NULL, kmalloc(struct_size(blk, run, nr),
+						 GFP_KERNEL_ACCOUNT));
 	if (!blk)
 		return NULL;
 	blk->nr = nr;
@@ -532,7 +534,8 @@ static int vref_pin_batch(struct vref_dma *dma, struct page **batch,
 	unsigned long fresh;
 	int got, ret;
 
-	got = pin_user_pages_fast(vaddr, n, gup_flags, batch);
+	got = vref_fail_or(-ENOMEM,
+			   pin_user_pages_fast(vaddr, n, gup_flags, batch));
 	if (got <= 0)
 		return got ? got : -EFAULT;
 	blk = vref_runs_new(dma, batch, got, &fresh);
@@ -607,6 +610,17 @@ static void vref_domain_unmap(struct iommu_domain *domain, u64 iova, u64 size)
 	WARN_ON_ONCE(unmapped != size);
 }
 
+/* Map @npages pages from @pfn at @done pages into @dma, in @domain. */
+static int vref_map_run(struct iommu_domain *domain, struct vref_dma *dma,
+			unsigned long done, unsigned long pfn,
+			unsigned long npages)
+{
+	return vref_fail_or(-ENOMEM,
+			    vref_iommu_map(domain, dma->iova + (done << PAGE_SHIFT),
+					   PFN_PHYS(pfn), npages << PAGE_SHIFT,
+					   dma->prot | IOMMU_CACHE));
+}
+
 /*
  * Map @dma into @domain: one iommu_map() per physically contiguous range,
  * runs of consecutive batches merged, so that the IOMMU can use its large
@@ -632,11 +646,8 @@ static int vref_domain_map(struct iommu_domain *domain, struct vref_dma *dma)
 				continue;
 			}
 			if (npages) {
-				ret = vref_iommu_map(domain,
-						     dma->iova + (done << PAGE_SHIFT),
-						     PFN_PHYS(start),
-						     npages << PAGE_SHIFT,
-						     dma->prot | IOMMU_CACHE);
+				ret = vref_map_run(domain, dma, done, start,
+						   npages);
 				if (ret)
 					goto out_unmap;
 				done += npages;
@@ -646,9 +657,7 @@ static int vref_domain_map(struct iommu_domain *domain, struct vref_dma *dma)
 			npages = last - start + 1;
 		}
 	}
-	ret = vref_iommu_map(domain, dma->iova + (done << PAGE_SHIFT),
-			     PFN_PHYS(start), npages << PAGE_SHIFT,
-			     dma->prot | IOMMU_CACHE);
+	ret = vref_map_run(domain, dma, done, start, npages);
 	if (!ret)
 		return 0;
 
@@ -768,7 +777,7 @@ static int vref_dma_create(struct vref_iommu *iommu,
 	/* No page beyond the user address space can be pinned. */
 	if (!access_ok(u64_to_user_ptr(map->vaddr), map->size))
 		return -EFAULT;
-	dma = kzalloc(VREF_DMA_ALLOC_SIZE, GFP_KERNEL_ACCOUNT);
+	dma = vref_fail_or(NULL, kzalloc(VREF_DMA_ALLOC_SIZE, GFP_KERNEL_ACCOUNT));
 	if (!dma)
 		return -ENOMEM;
 	dma->spare = (struct vref_runs *)(dma + 1);
@@ -977,7 +986,7 @@ static long vref_unmap_dma(struct vref_iommu *iommu, void __user *arg)
 	mutex_unlock(&iommu->lock);
 	if (ret)
 		return ret;
-	return copy_to_user(arg, &unmap, minsz) ? -EFAULT : 0;
+	return vref_fail_or(1, copy_to_user(arg, &unmap, minsz)) ? -EFAULT : 0;
 }
 
 /* ----- VFIO_IOMMU_GET_INFO ----- */
@@ -1015,7 +1024,7 @@ static void *vref_info_caps(struct vref_iommu *iommu, size_t *size)
 		iova_size = ALIGN(sizeof(struct vfio_iommu_type1_info_cap_iova_range) +
 				  nr * sizeof(*ranges), VREF_CAP_ALIGN);
 	*size = iova_size + ALIGN(sizeof(*avail), VREF_CAP_ALIGN);
-	buf = kzalloc(*size, GFP_KERNEL);
+	buf = vref_fail_or(NULL, kzalloc(*size, GFP_KERNEL));
 	if (!buf) {
 		kfree(ranges);
 		return ERR_PTR(-ENOMEM);
@@ -1040,11 +1049,13 @@ static int vref_info_copy(void __user *arg, struct vfio_iommu_type1_info *info,
 		info->argsz = sizeof(*info) + caps_size;
 		info->cap_offset = 0;
 	} else {
-		if (copy_to_user(arg + sizeof(*info), caps, caps_size))
+		if (vref_fail_or(1, copy_to_user(arg + sizeof(*info), caps,
+						 caps_size)))
 			return -EFAULT;
 		info->cap_offset = sizeof(*info);
 	}
-	if (copy_to_user(arg, info, min_t(size_t, argsz, sizeof(*info))))
+	if (vref_fail_or(1, copy_to_user(arg, info,
+					 min_t(size_t, argsz, sizeof(*info)))))
 		return -EFAULT;
 	return 0;
 }
@@ -1090,7 +1101,7 @@ static int vref_resv_keep(struct vref_iommu_group *g,
 
 	list_for_each_entry(r, regions, list)
 		n++;
-	g->resv = kcalloc(n, sizeof(*g->resv), GFP_KERNEL);
+	g->resv = vref_fail_or(NULL, kcalloc(n, sizeof(*g->resv), GFP_KERNEL));
 	if (!g->resv)
 		return -ENOMEM;
 	list_for_each_entry(r, regions, list) {
@@ -1117,7 +1128,8 @@ static int vref_group_read_resv(struct vref_iommu_group *g)
 	LIST_HEAD(regions);
 	int ret;
 
-	ret = iommu_get_group_resv_regions(g->group, &regions);
+	ret = vref_fail_or(-ENOMEM,
+			   iommu_get_group_resv_regions(g->group, &regions));
 	if (!ret)
 		ret = vref_resv_keep(g, &regions);
 	/* The list holds copies, each kmalloc()ed by the IOMMU core. */
@@ -1161,7 +1173,7 @@ static int vref_alloc_for_dev(struct device *dev, void *data)
 {
 	struct iommu_domain **domain = data;
 
-	*domain = vref_domain_alloc(dev);
+	*domain = vref_fail_or(ERR_PTR(-ENOMEM), vref_domain_alloc(dev));
 	return 1;	/* one device is enough */
 }
 
@@ -1179,7 +1191,7 @@ static struct vref_domain *vref_domain_new(struct iommu_group *group)
 	struct vref_domain *vd;
 	int ret;
 
-	vd = kzalloc(sizeof(*vd), GFP_KERNEL);
+	vd = vref_fail_or(NULL, kzalloc(sizeof(*vd), GFP_KERNEL));
 	if (!vd)
 		return ERR_PTR(-ENOMEM);
 	iommu_group_for_each_dev(group, &domain, vref_alloc_for_dev);
@@ -1188,7 +1200,7 @@ static struct vref_domain *vref_domain_new(struct iommu_group *group)
 		return ERR_CAST(domain);
 	}
 	vd->domain = domain;
-	ret = iommu_attach_group(domain, group);
+	ret = vref_fail_or(-ENOMEM, iommu_attach_group(domain, group));
 	if (ret) {
 		vref_domain_free(vd);
 		return ERR_PTR(ret);
@@ -1236,7 +1248,8 @@ static int vref_domain_setup(struct vref_iommu *iommu, struct vref_domain *vd,
 		      vref_dma_last(last) > geo->aperture_end))
 		return -EINVAL;
 	if (g->sw_msi) {
-		ret = iommu_get_msi_cookie(vd->domain, g->msi_base);
+		ret = vref_fail_or(-ENOMEM,
+				   iommu_get_msi_cookie(vd->domain, g->msi_base));
 		if (ret && ret != -ENODEV)
 			return ret;
 	}
@@ -1267,7 +1280,8 @@ static int vref_attach_domain(struct vref_iommu *iommu,
 			d->groups++;
 			return 0;
 		}
-		ret = iommu_attach_group(vd->domain, g->group);
+		ret = vref_fail_or(-ENOMEM,
+				   iommu_attach_group(vd->domain, g->group));
 		if (ret)
 			goto out_free;
 	}
@@ -1378,13 +1392,15 @@ struct vref_iommu *vref_iommu_create(unsigned long type)
 
 	if (type != VFIO_TYPE1v2_IOMMU && type != VFIO_TYPE1_IOMMU)
 		return ERR_PTR(-ENODEV);
-	iommu = kzalloc(sizeof(*iommu), GFP_KERNEL);
+	iommu = vref_fail_or(NULL, kzalloc(sizeof(*iommu), GFP_KERNEL));
 	if (!iommu)
 		return ERR_PTR(-ENOMEM);
 	kref_init(&iommu->kref);
 	iommu->v2 = type == VFIO_TYPE1v2_IOMMU;
-	iommu->batch = kmalloc_array(VREF_PIN_BATCH, sizeof(*iommu->batch),
-				     GFP_KERNEL);
+	iommu->batch = vref_fail_or(NULL,
+				    kmalloc_array(VREF_PIN_BATCH,
+						  sizeof(*iommu->batch),
+						  GFP_KERNEL));
 	if (!iommu->batch) {
 		kfree(iommu);
 		return ERR_PTR(-ENOMEM);
@@ -1462,7 +1478,7 @@ int vref_iommu_attach_group(struct vref_iommu *iommu,
 	ret = vref_check_msi(group);
 	if (ret)
 		return ret;
-	g = kzalloc(sizeof(*g), GFP_KERNEL);
+	g = vref_fail_or(NULL, kzalloc(sizeof(*g), GFP_KERNEL));
 	if (!g)
 		return -ENOMEM;
 	g->group = group;

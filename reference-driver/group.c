@@ -126,7 +126,7 @@ static long vref_group_get_status(struct vref_group *group,
 	if (group->container)
 		status.flags |= VFIO_GROUP_FLAGS_CONTAINER_SET;
 	mutex_unlock(&group->lock);
-	return copy_to_user(arg, &status, minsz) ? -EFAULT : 0;
+	return vref_fail_or(1, copy_to_user(arg, &status, minsz)) ? -EFAULT : 0;
 }
 
 /* Claim DMA ownership and join @container; the group's lock is held. */
@@ -139,7 +139,8 @@ static int vref_group_join(struct vref_group *group,
 		return -EINVAL;
 	if (list_empty(&group->devices))
 		return -EPERM;
-	ret = iommu_group_claim_dma_owner(group->iommu_group, group);
+	ret = vref_fail_or(-ENOMEM,
+			   iommu_group_claim_dma_owner(group->iommu_group, group));
 	if (ret)
 		return ret == -EBUSY ? -EPERM : ret;
 	group->dma_owned = true;
@@ -160,7 +161,7 @@ static long vref_group_set_container(struct vref_group *group,
 	struct fd f;
 	int fd, ret;
 
-	if (get_user(fd, arg))
+	if (vref_fail_or(-EFAULT, get_user(fd, arg)))
 		return -EFAULT;
 	f = fdget(fd);
 	if (!fd_file(f))
@@ -221,15 +222,16 @@ static int vref_group_new_device_fd(struct vref_group *group,
 	struct file *file;
 	int fd, ret;
 
-	fd = get_unused_fd_flags(O_CLOEXEC);
+	fd = vref_fail_or(-ENOMEM, get_unused_fd_flags(O_CLOEXEC));
 	if (fd < 0)
 		return fd;
 	ret = vref_device_open(vdev);
 	if (ret)
 		goto err_put_fd;
 	vref_device_get(vdev);
-	file = anon_inode_getfile("[vfio-device]", &vref_device_fops, vdev,
-				  O_RDWR);
+	file = vref_fail_or(ERR_PTR(-ENOMEM),
+			    anon_inode_getfile("[vfio-device]", &vref_device_fops,
+					       vdev, O_RDWR));
 	if (IS_ERR(file)) {
 		ret = PTR_ERR(file);
 		goto err_put_device;
@@ -357,7 +359,7 @@ static struct vref_group *vref_group_create(struct iommu_group *iommu_group)
 	struct vref_group *group;
 	int minor, ret;
 
-	group = kzalloc(sizeof(*group), GFP_KERNEL);
+	group = vref_fail_or(NULL, kzalloc(sizeof(*group), GFP_KERNEL));
 	if (!group)
 		return ERR_PTR(-ENOMEM);
 	kref_init(&group->kref);
@@ -372,14 +374,14 @@ static struct vref_group *vref_group_create(struct iommu_group *iommu_group)
 		goto err_free;
 	}
 	group->devt = MKDEV(MAJOR(vref_devt), minor);
-	group->cdev = cdev_alloc();
+	group->cdev = vref_fail_or(NULL, cdev_alloc());
 	if (!group->cdev) {
 		ret = -ENOMEM;
 		goto err_minor;
 	}
 	group->cdev->owner = THIS_MODULE;
 	group->cdev->ops = &vref_group_fops;
-	ret = cdev_add(group->cdev, group->devt, 1);
+	ret = vref_fail_or(-ENOMEM, cdev_add(group->cdev, group->devt, 1));
 	if (ret)
 		goto err_cdev;
 	group->dev = device_create(vref_class, NULL, group->devt, group,

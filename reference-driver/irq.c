@@ -183,7 +183,8 @@ static int vref_vecs_alloc(struct vref_irq_state *s, unsigned int nvec,
 {
 	unsigned int i;
 
-	s->vecs = kcalloc(nvec, sizeof(*s->vecs), GFP_KERNEL_ACCOUNT);
+	s->vecs = vref_fail_or(NULL, kcalloc(nvec, sizeof(*s->vecs),
+					     GFP_KERNEL_ACCOUNT));
 	if (!s->vecs)
 		return -ENOMEM;
 	s->nvec = nvec;
@@ -241,9 +242,10 @@ static int vref_intx_on(struct vref_irq_state *s, struct eventfd_ctx *trigger)
 	s->vecs[0].trigger = trigger;
 	/* A maskable INTx has been masked at the device while off. */
 	s->masked = s->intx_maskable;
-	ret = request_irq(pdev->irq, vref_intx_handler,
-			  s->intx_maskable ? IRQF_SHARED : 0, s->vecs[0].name,
-			  &s->vecs[0]);
+	ret = vref_fail_or(-ENOMEM,
+			   request_irq(pdev->irq, vref_intx_handler,
+				       s->intx_maskable ? IRQF_SHARED : 0,
+				       s->vecs[0].name, &s->vecs[0]));
 	if (ret) {
 		s->vecs[0].trigger = NULL;
 		vref_vecs_free(s);
@@ -268,14 +270,16 @@ static int vref_msi_on(struct vref_irq_state *s, unsigned int index,
 	ret = vref_vecs_alloc(s, nvec, msix ? "msix" : "msi");
 	if (ret)
 		return ret;
-	ret = pci_alloc_irq_vectors(s->pdev, nvec, nvec,
-				    msix ? PCI_IRQ_MSIX : PCI_IRQ_MSI);
+	ret = vref_fail_or(-ENOMEM,
+			   pci_alloc_irq_vectors(s->pdev, nvec, nvec,
+						 msix ? PCI_IRQ_MSIX : PCI_IRQ_MSI));
 	if (ret < 0)
 		goto err_free_vecs;
 	for (i = 0; i < nvec; i++) {
 		s->vecs[i].irq = pci_irq_vector(s->pdev, i);
-		ret = request_irq(s->vecs[i].irq, vref_msi_handler, 0,
-				  s->vecs[i].name, &s->vecs[i]);
+		ret = vref_fail_or(-ENOMEM,
+				   request_irq(s->vecs[i].irq, vref_msi_handler, 0,
+					       s->vecs[i].name, &s->vecs[i]));
 		if (ret)
 			goto err_free_irqs;
 	}
@@ -317,7 +321,7 @@ static int vref_eventfds_get(const void *data, unsigned int count,
 		ctxs[i] = NULL;
 		if (fds[i] == -1)
 			continue;
-		ctxs[i] = eventfd_ctx_fdget(fds[i]);
+		ctxs[i] = vref_fail_or(ERR_PTR(-ENOMEM), eventfd_ctx_fdget(fds[i]));
 		if (IS_ERR(ctxs[i])) {
 			ret = PTR_ERR(ctxs[i]);
 			ctxs[i] = NULL;
@@ -465,7 +469,7 @@ static int vref_msi_trigger(struct vref_irq_state *s,
 	/* The vectors are allocated when the mode goes on (NORESIZE). */
 	if (s->mode == hdr->index && hdr->start + hdr->count > s->nvec)
 		return -EINVAL;
-	ctxs = kcalloc(hdr->count, sizeof(*ctxs), GFP_KERNEL);
+	ctxs = vref_fail_or(NULL, kcalloc(hdr->count, sizeof(*ctxs), GFP_KERNEL));
 	if (!ctxs)
 		return -ENOMEM;
 	ret = vref_eventfds_get(data, hdr->count, ctxs);
@@ -651,7 +655,8 @@ long vref_irq_set(struct vref_device *vdev, unsigned long arg)
 	if (ret)
 		return ret;
 	if (data_size) {
-		data = memdup_user(uarg + minsz, data_size);
+		data = vref_fail_or(ERR_PTR(-ENOMEM),
+				    memdup_user(uarg + minsz, data_size));
 		if (IS_ERR(data))
 			return PTR_ERR(data);
 	}
@@ -746,7 +751,7 @@ long vref_irq_get_info(struct vref_device *vdev, unsigned long arg)
 		info.flags |= VFIO_IRQ_INFO_MASKABLE | VFIO_IRQ_INFO_AUTOMASKED;
 	else
 		info.flags |= VFIO_IRQ_INFO_NORESIZE;
-	return copy_to_user(uarg, &info, minsz) ? -EFAULT : 0;
+	return vref_fail_or(1, copy_to_user(uarg, &info, minsz)) ? -EFAULT : 0;
 }
 
 /**
@@ -824,7 +829,7 @@ int vref_irq_init(struct vref_device *vdev)
 	struct vref_irq_state *s;
 	u16 cmd;
 
-	s = kzalloc(sizeof(*s), GFP_KERNEL);
+	s = vref_fail_or(NULL, kzalloc(sizeof(*s), GFP_KERNEL));
 	if (!s)
 		return -ENOMEM;
 	s->pdev = pdev;

@@ -93,7 +93,7 @@ struct vref_irqfd *vref_irqfd_create(int fd, void (*fn)(void *data),
 	file = fget(fd);
 	if (!file)
 		return ERR_PTR(-EBADF);
-	irqfd = kzalloc(sizeof(*irqfd), GFP_KERNEL_ACCOUNT);
+	irqfd = vref_fail_or(NULL, kzalloc(sizeof(*irqfd), GFP_KERNEL_ACCOUNT));
 	if (!irqfd) {
 		ret = -ENOMEM;
 		goto err_fput;

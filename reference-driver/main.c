@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * vfio_ref: module init and exit. The module parameters live in the files
- * that use them (dma.c, pci.c), the helpers every file needs in util.c.
+ * that use them (dma.c, pci.c), the helpers every file needs in util.c, the
+ * fault attribute in fault.c.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -14,9 +15,10 @@ static int __init vref_init(void)
 {
 	int ret;
 
+	vref_fault_init();
 	ret = vref_fs_init();
 	if (ret)
-		return ret;
+		goto err_fault;
 	ret = vref_container_init();
 	if (ret)
 		goto err_unmount;
@@ -37,6 +39,8 @@ err_container:
 	vref_container_exit();
 err_unmount:
 	vref_fs_exit();
+err_fault:
+	vref_fault_exit();
 	return ret;
 }
 
@@ -47,6 +51,7 @@ static void __exit vref_exit(void)
 	vref_group_exit();
 	vref_container_exit();
 	vref_fs_exit();
+	vref_fault_exit();
 }
 
 module_init(vref_init);

@@ -21,8 +21,9 @@ MODULE_PARM_DESC(grace_ms,
 
 static struct vref_device *vref_device_alloc(struct pci_dev *pdev)
 {
-	struct vref_device *vdev = kzalloc(sizeof(*vdev), GFP_KERNEL);
+	struct vref_device *vdev;
 
+	vdev = vref_fail_or(NULL, kzalloc(sizeof(*vdev), GFP_KERNEL));
 	if (!vdev)
 		return NULL;
 	kref_init(&vdev->kref);

@@ -268,7 +268,8 @@ int vref_config_init(struct vref_device *vdev)
 
 	if (pdev->hdr_type != PCI_HEADER_TYPE_NORMAL)
 		return -EINVAL;
-	cfg = kzalloc(struct_size(cfg, data, 3 * size), GFP_KERNEL);
+	cfg = vref_fail_or(NULL, kzalloc(struct_size(cfg, data, 3 * size),
+					 GFP_KERNEL));
 	if (!cfg)
 		return -ENOMEM;
 	cfg->size = size;

@@ -32,11 +32,11 @@ int vref_copy_argsz(void *dst, const void __user *src, size_t minsz)
 {
 	u32 argsz;
 
-	if (get_user(argsz, (const u32 __user *)src))
+	if (vref_fail_or(-EFAULT, get_user(argsz, (const u32 __user *)src)))
 		return -EFAULT;
 	if (argsz < minsz)
 		return -EINVAL;
-	if (copy_from_user(dst, src, minsz))
+	if (vref_fail_or(1, copy_from_user(dst, src, minsz)))
 		return -EFAULT;
 	/* argsz comes first in every structure; it may have changed since. */
 	return *(u32 *)dst < minsz ? -EINVAL : 0;

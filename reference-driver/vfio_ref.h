@@ -18,6 +18,7 @@
  *   pci_config.c configuration space virtualization
  *   irq.c        INTx, MSI, MSI-X, ERR and REQ through eventfds
  *   irqfd.c      an eventfd whose signals run a function (INTx unmask)
+ *   fault.c      the fault attribute of the implementation's own fault points
  *
  * Lock order (outer first), each lock documented at its field:
  *   vref_groups_lock -> vref_group::lock -> vref_container::lock
@@ -133,6 +134,22 @@ struct vref_device {
 	struct list_head p2p;		/* of dma.c's struct vref_dma */
 	bool p2p_gone;			/* removed: no new such mapping */
 };
+
+/*
+ * fault.c: the implementation's own fault points. vref_fail_or(failure,
+ * call) is call, unless the fault attribute fail_vfio_ref (or
+ * /proc/self/fail-nth) fails this point: then failure, and no call.
+ */
+#if IS_ENABLED(CONFIG_FAULT_INJECTION_DEBUG_FS)
+bool vref_should_fail(void);
+void vref_fault_init(void);
+void vref_fault_exit(void);
+#else
+static inline bool vref_should_fail(void) { return false; }
+static inline void vref_fault_init(void) { }
+static inline void vref_fault_exit(void) { }
+#endif
+#define vref_fail_or(failure, call)	(vref_should_fail() ? (failure) : (call))
 
 /* util.c: helpers every file needs; it calls into no other file */
 int vref_fs_init(void);
