@@ -25,9 +25,8 @@
  * times 1, space n. The test then also counts, without faulting, all the
  * points the call passes (fail-nth), and prints how many it left out. The
  * kernel's stack-trace filter (require-start/require-end over the module's
- * text) would aim the same way at every point under the implementation's
- * calls, but x86_64 does not offer it (FAULT_INJECTION_STACKTRACE_FILTER
- * depends on !X86_64 in 6.1 and 6.12).
+ * text) would also fault the core's points under the implementation's
+ * calls, where the bugs are, and 6.1 does not offer it on x86_64.
  */
 #include <fcntl.h>
 #include <stdio.h>

@@ -14,7 +14,8 @@
  * of the kernel's core code under the same call: the aimed mode of
  * conformance/fault.c, for calls whose core code has bugs of its own under
  * faults. The kernel's stack-trace filter (require-start/require-end)
- * would do the same, but is not offered on x86_64.
+ * would fault the core's points under our calls too, where those bugs
+ * are, and 6.1 does not offer it on x86_64.
  *
  * /proc/self/fail-nth counts these points as well, each before the call
  * it guards. Without CONFIG_FAULT_INJECTION_DEBUG_FS nothing is built
