@@ -634,8 +634,10 @@ static int vref_domain_map(struct iommu_domain *domain, struct vref_dma *dma)
 	int ret;
 
 	if (dma->bar_dev)
-		return vref_iommu_map(domain, dma->iova, dma->bar_phys,
-				      dma->size, dma->prot | IOMMU_MMIO);
+		return vref_fail_or(-ENOMEM,
+				    vref_iommu_map(domain, dma->iova,
+						   dma->bar_phys, dma->size,
+						   dma->prot | IOMMU_MMIO));
 	list_for_each_entry(blk, &dma->runs, node) {
 		for (i = 0; i < blk->nr; i++) {
 			const struct interval_tree_node *p = &blk->run[i].pfns;
@@ -1274,7 +1276,8 @@ static int vref_attach_domain(struct vref_iommu *iommu,
 		    d->enforce_cc != vd->enforce_cc)
 			continue;
 		iommu_detach_group(vd->domain, g->group);
-		if (!iommu_attach_group(d->domain, g->group)) {
+		if (!vref_fail_or(-ENOMEM,
+				  iommu_attach_group(d->domain, g->group))) {
 			vref_domain_free(vd);
 			g->vdom = d;
 			d->groups++;

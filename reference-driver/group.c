@@ -258,7 +258,7 @@ static long vref_group_get_device_fd(struct vref_group *group,
 	char *name;
 	long ret;
 
-	name = strndup_user(arg, PAGE_SIZE);
+	name = vref_fail_or(ERR_PTR(-ENOMEM), strndup_user(arg, PAGE_SIZE));
 	if (IS_ERR(name))
 		return PTR_ERR(name);
 
@@ -368,7 +368,9 @@ static struct vref_group *vref_group_create(struct iommu_group *iommu_group)
 	group->iommu_group = iommu_group;
 	group->id = iommu_group_id(iommu_group);
 
-	minor = ida_alloc_max(&vref_minors, VREF_MAX_GROUPS - 1, GFP_KERNEL);
+	minor = vref_fail_or(-ENOMEM, ida_alloc_max(&vref_minors,
+						    VREF_MAX_GROUPS - 1,
+						    GFP_KERNEL));
 	if (minor < 0) {
 		ret = minor;
 		goto err_free;
