@@ -423,8 +423,8 @@ static int vref_region_caps(struct vref_device *vdev,
 		return 0;
 	}
 	info->cap_offset = sizeof(*info);			/* DEV-16 */
-	return copy_to_user(uarg + sizeof(*info), &cap, sizeof(cap)) ?
-	       -EFAULT : 0;
+	return vref_fail_or(1, copy_to_user(uarg + sizeof(*info), &cap,
+					    sizeof(cap))) ? -EFAULT : 0;
 }
 
 static long vref_ioctl_region_info(struct vref_device *vdev,
@@ -558,7 +558,7 @@ static int vref_affected_get(struct pci_dev *pdev, struct pci_dev ***devs,
 	pci_walk_bus(pdev->bus, vref_affected_one, &a);
 	a.max = a.count;
 	a.count = 0;
-	a.devs = kcalloc(a.max, sizeof(*a.devs), GFP_KERNEL);
+	a.devs = vref_fail_or(NULL, kcalloc(a.max, sizeof(*a.devs), GFP_KERNEL));
 	if (!a.devs)
 		return -ENOMEM;
 	pci_walk_bus(pdev->bus, vref_affected_one, &a);
@@ -595,7 +595,7 @@ static long vref_ioctl_hot_reset_info(struct vref_device *vdev,
 		ret = -ENOSPC;				/* DEV-21 */
 		goto out_copy_hdr;
 	}
-	info = kcalloc(count, sizeof(*info), GFP_KERNEL);
+	info = vref_fail_or(NULL, kcalloc(count, sizeof(*info), GFP_KERNEL));
 	if (!info) {
 		ret = -ENOMEM;
 		goto out_put;
@@ -612,10 +612,11 @@ static long vref_ioctl_hot_reset_info(struct vref_device *vdev,
 		info[i].bus = devs[i]->bus->number;
 		info[i].devfn = devs[i]->devfn;
 	}
-	if (copy_to_user(uarg + sizeof(hdr), info, count * sizeof(*info)))
+	if (vref_fail_or(1, copy_to_user(uarg + sizeof(hdr), info,
+					 count * sizeof(*info))))
 		ret = -EFAULT;
 out_copy_hdr:
-	if (copy_to_user(uarg, &hdr, minsz))
+	if (vref_fail_or(1, copy_to_user(uarg, &hdr, minsz)))
 		ret = -EFAULT;
 out_free:
 	kfree(info);
@@ -713,12 +714,14 @@ static long vref_ioctl_hot_reset(struct vref_device *vdev, void __user *uarg)
 		ret = -EINVAL;				/* DEV-27 */
 		goto out_put;
 	}
-	fds = memdup_user(uarg + minsz, hdr.count * sizeof(*fds));
+	fds = vref_fail_or(ERR_PTR(-ENOMEM),
+			   memdup_user(uarg + minsz, hdr.count * sizeof(*fds)));
 	if (IS_ERR(fds)) {
 		ret = PTR_ERR(fds);
 		goto out_put;
 	}
-	r.vdevs = kcalloc(r.count, sizeof(*r.vdevs), GFP_KERNEL);
+	r.vdevs = vref_fail_or(NULL,
+			       kcalloc(r.count, sizeof(*r.vdevs), GFP_KERNEL));
 	if (!r.vdevs) {
 		ret = -ENOMEM;
 		goto out_free_fds;
