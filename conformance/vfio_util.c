@@ -820,6 +820,66 @@ int vt_driver_of(const char *bdf, char *buf, size_t len)
 	return vt_sysfs_link(bdf, "driver", buf, len);
 }
 
+/**
+ * vt_on_root_bus() - whether a PCI device sits on a root bus
+ *
+ * No bridge above it, so no secondary bus to reset (its sysfs directory's
+ * parent is the host bridge's "pciDDDD:BB", not a bridge function).
+ */
+bool vt_on_root_bus(const char *bdf)
+{
+	char path[PATH_MAX], real[PATH_MAX], *slash;
+
+	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s", bdf);
+	if (!realpath(path, real))
+		return false;
+	slash = strrchr(real, '/');
+	if (!slash)
+		return false;
+	*slash = '\0';
+	slash = strrchr(real, '/');
+	return slash && !strncmp(slash + 1, "pci", 3);
+}
+
+/**
+ * vt_platform_bus_reset() - whether the platform can reset a device's bus
+ * @bdf: the device
+ *
+ * Asks the PCI core, not the implementation under test: with the device's
+ * sysfs reset_method set to "bus" alone, a write of its reset file makes
+ * the core reset the device's hot-plug slot or the bus below its bridge,
+ * the reset a VFIO hot reset makes. The core offers that method only for
+ * a device alone on its bus. The device's reset methods are put back.
+ * Return: 1 when the core's reset succeeded; -errno when it failed (the
+ * platform cannot reset that bus: a port's link did not come back); 0
+ * when the question cannot be asked (no reset_method file, or no bus
+ * method for this device, e.g. it shares its bus).
+ */
+int vt_platform_bus_reset(const char *bdf)
+{
+	char method[PATH_MAX], reset[PATH_MAX], saved[128];
+	ssize_t n;
+	int fd, ret;
+
+	snprintf(method, sizeof(method), "/sys/bus/pci/devices/%s/reset_method",
+		 bdf);
+	snprintf(reset, sizeof(reset), "/sys/bus/pci/devices/%s/reset", bdf);
+	fd = open(method, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	n = read(fd, saved, sizeof(saved) - 1);
+	close(fd);
+	if (n <= 0)
+		return 0;
+	saved[n] = '\0';
+	saved[strcspn(saved, "\n")] = '\0';
+	if (vt_sysfs_write(method, "bus"))
+		return 0;
+	ret = vt_sysfs_write(reset, "1");
+	vt_sysfs_write(method, saved);
+	return ret ? ret : 1;
+}
+
 static sigjmp_buf vt_sigbus_jmp;
 
 static void vt_on_sigbus(int sig __attribute__((unused)))

@@ -97,6 +97,8 @@ long vt_pinned_pages(void);
 int vt_sysfs_write(const char *path, const char *val);
 int vt_sysfs_link(const char *bdf, const char *what, char *buf, size_t len);
 int vt_driver_of(const char *bdf, char *buf, size_t len);
+bool vt_on_root_bus(const char *bdf);
+int vt_platform_bus_reset(const char *bdf);
 bool vt_read_raises_sigbus(volatile void *addr);
 int vt_rebind(const char *bdf, const char *driver);
 long vt_locked_kib(void);
