@@ -17,8 +17,8 @@
  * a translation unit, not both.  tools/abi-check proves them equal.
  *
  * Not covered: the vfio device cdev and iommufd, the SPAPR backend, the
- * no-IOMMU mode beyond its extension number, live migration, dirty page
- * tracking and non-PCI buses.
+ * no-IOMMU mode beyond its extension number, the migration protocol of a
+ * device (only its feature numbers are here) and non-PCI buses.
  *
  * Conventions (spec: Compatibility and versioning, Extensible structures).
  * All ioctls return -1 and set errno on failure.  A structure that begins
@@ -412,6 +412,20 @@ struct vfio_iommu_type1_info_cap_iova_range {
 	struct vfio_iova_range iova_ranges[];	/* nr_iovas of them */
 };
 
+/*
+ * Dirty page tracking is offered (spec: DMA mapping, Dirty page tracking):
+ * the page size its bitmaps use and their largest size.
+ */
+#define VFIO_IOMMU_TYPE1_INFO_CAP_MIGRATION	2
+
+struct vfio_iommu_type1_info_cap_migration {
+	struct vfio_info_cap_header header;
+	__u32	flags;			/* none defined: 0 */
+	__u32	reserved;		/* implicit padding in <linux/vfio.h> */
+	__u64	pgsize_bitmap;		/* the one page size of the bitmaps */
+	__u64	max_dirty_bitmap_size;	/* bytes */
+};
+
 /* How many more mappings the container accepts. */
 #define VFIO_IOMMU_TYPE1_INFO_DMA_AVAIL		3
 
@@ -454,8 +468,13 @@ struct vfio_iommu_type1_dma_unmap {
 	__u32	flags;
 	__u64	iova;
 	__u64	size;
-	__u8	data[];		/* unused by the flags below */
+	__u8	data[];		/* GET_DIRTY_BITMAP: a struct vfio_bitmap */
 };
+/*
+ * Report the dirty pages of what is unmapped in the bitmap that data
+ * describes; dirty page tracking must be on.
+ */
+#define VFIO_DMA_UNMAP_FLAG_GET_DIRTY_BITMAP	(1 << 0)
 /* Unmap everything; iova and size must be 0. */
 #define VFIO_DMA_UNMAP_FLAG_ALL		(1 << 1)
 /* Keep the mappings but forget their vaddr until MAP_DMA ... VADDR. */
@@ -466,5 +485,39 @@ struct vfio_iommu_type1_dma_unmap {
  * arg: struct vfio_iommu_type1_dma_unmap *.
  */
 #define VFIO_IOMMU_UNMAP_DMA		_IO(VFIO_TYPE, VFIO_BASE + 14)
+
+/*
+ * A dirty bitmap: bit n (bit n % 64 of 64-bit word n / 64) stands for the
+ * page at offset n * pgsize of the range; the user zeroes it before the
+ * call, the implementation sets the bits of dirty pages.
+ */
+struct vfio_bitmap {
+	__u64	pgsize;		/* bytes per bit */
+	__u64	size;		/* bytes at data */
+	__u64	*data;		/* the bitmap, in user memory */
+};
+
+/* Argument of VFIO_IOMMU_DIRTY_PAGES: exactly one flag. */
+struct vfio_iommu_type1_dirty_bitmap {
+	__u32	argsz;
+	__u32	flags;
+	__u8	data[];		/* GET_BITMAP: a vfio_iommu_type1_dirty_bitmap_get */
+};
+#define VFIO_IOMMU_DIRTY_PAGES_FLAG_START	(1 << 0)  /* start tracking */
+#define VFIO_IOMMU_DIRTY_PAGES_FLAG_STOP	(1 << 1)  /* stop tracking */
+#define VFIO_IOMMU_DIRTY_PAGES_FLAG_GET_BITMAP	(1 << 2)  /* read and clear */
+
+/* GET_BITMAP's request: the dirty pages of [iova, +size) into bitmap. */
+struct vfio_iommu_type1_dirty_bitmap_get {
+	__u64	iova;
+	__u64	size;
+	struct vfio_bitmap bitmap;
+};
+
+/*
+ * spec: DMA mapping, Dirty page tracking.  fd: container (type1v2).
+ * arg: struct vfio_iommu_type1_dirty_bitmap *.
+ */
+#define VFIO_IOMMU_DIRTY_PAGES		_IO(VFIO_TYPE, VFIO_BASE + 17)
 
 #endif /* _LINUX_VFIO_GROUPS_H */

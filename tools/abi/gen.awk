@@ -8,8 +8,9 @@
 #	gaps, which proves that items.awk missed none.
 #   awk -v mode=check -v kver=6.1 -v diffs=FILE -f gen.awk items > check.c
 #	_Static_asserts of OURS_* against the kernel's <linux/vfio.h>, one
-#	per value.  Lines of FILE that start with kver replace the assertions
-#	of an item by the kernel's documented value (see tools/abi/differences).
+#	per value.  Lines of FILE that start with kver (or "*", every kernel)
+#	replace the assertions of an item by the kernel's documented value
+#	(see tools/abi/differences).
 #
 # Items (from items.awk, plus "macro NAME" lines):
 #   macro NAME | enum NAME | struct S | member S M | flex S M
@@ -36,12 +37,14 @@ BEGIN {
 			if (line ~ /^[ \t]*(#|$)/)
 				continue
 			split(line, w, /[ \t]+/)
-			if (w[1] != kver)
+			if (w[1] != kver && w[1] != "*")
 				continue
 			if (w[2] == "sizeof" && w[4] ~ /^[0-9]+$/)
 				dsize[w[3]] = w[4]
 			else if (w[2] == "absent" && w[3] ~ /\./)
 				dabsent[w[3]] = 1
+			else if (w[2] == "padding" && w[3] ~ /\./)
+				dpad[w[3]] = 1
 			else
 				die(diffs ": bad line: " line)
 			ndiff++
@@ -79,6 +82,7 @@ $1 == "struct" {
 	close_struct()
 	cur = $2
 	prev = ""
+	padend = ""
 	next_off = "0"
 	if (mode == "ours") {
 		body = body sprintf("\tP(\"OURS_SIZEOF_%s\", sizeof(struct %s));\n", cur, cur)
@@ -108,6 +112,19 @@ $1 == "member" || $1 == "flex" {
 		body = body sprintf("\tP(\"OURS_OFF_%s\", offsetof(struct %s, %s));\n", id, s, m)
 		body = body sprintf("\tP(\"OURS_SIZE_%s\", sizeof(%s));\n", id, e)
 		body = body sprintf("\tP(\"OURS_TYPE_%s\", ABI_TYPE(%s));\n", id, e)
+	} else if ((s "." m) in dpad) {
+		# The kernel's implicit padding, named here: it must follow the
+		# member before it, and the next member must start where it ends.
+		if (prev == "")
+			die(diffs ": " s "." m " is the first member")
+		pe = "ABI_MEMBER(" s ", " prev ")"
+		sa("OURS_OFF_" id " == offsetof(struct " s ", " prev ") + sizeof(" pe ")",
+		   s "." m ": implicit padding in " kver ", must follow " s "." prev " (documented difference)")
+		padend = "OURS_OFF_" id " + OURS_SIZE_" id
+		padname = s "." m
+		used[s "." m] = 1
+		prev = m
+		next
 	} else if ((s "." m) in dabsent) {
 		# Not in this kernel: it must sit right after the member before it
 		# and reach the end of the kernel's struct (a tail addition).
@@ -120,6 +137,10 @@ $1 == "member" || $1 == "flex" {
 		   s "." m ": absent in " kver ", must end the struct (documented difference)")
 		used[s "." m] = 1
 	} else {
+		if (padend != "")
+			sa(padend " == offsetof(struct " s ", " m ")",
+			   padname ": implicit padding in " kver ", must end where " s "." m " starts (documented difference)")
+		padend = ""
 		sa("OURS_OFF_" id " == offsetof(struct " s ", " m ")", "offsetof(struct " s ", " m ")")
 		sa("OURS_SIZE_" id " == sizeof(" e ") && OURS_TYPE_" id " == ABI_TYPE(" e ")",
 		   s "." m ": " what " or type")
@@ -144,6 +165,9 @@ END {
 		if (!(k in used))
 			die(diffs ": no struct " k " in our header")
 	for (k in dabsent)
+		if (!(k in used))
+			die(diffs ": no member " k " in our header")
+	for (k in dpad)
 		if (!(k in used))
 			die(diffs ": no member " k " in our header")
 }

@@ -37,7 +37,7 @@ END {
 	# Attributes (from __aligned_u64) change no name; their effect on the
 	# layout is what the offsets and sizes check.
 	gsub(/__attribute__ *\(\(([^()]|\([^()]*\))*\)\)/, " ", text)
-	gsub(/[{};,=\[\]]/, " & ", text)
+	gsub(/[{};,=*\[\]]/, " & ", text)
 	sub(/^[ \t]+/, "", text)
 	n = split(text, t, /[ \t]+/)
 	i = 1
