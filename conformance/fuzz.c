@@ -216,6 +216,10 @@ static const struct deviation {
 	  "iommufd: an unmap that would split a mapping fails with ENOENT (iopt_unmap_iova_range)", true },
 	{ C_UNMAP, EBUSY, "DMA-16",
 	  "iommufd: an unmap that meets a mapping another thread's MAP_DMA is still filling (area->pages NULL) fails with EBUSY (iopt_unmap_iova_range)", true },
+	{ C_SET_IOMMU, EADDRINUSE, "DMA-5",
+	  "iommufd: TYPE1 disables large pages, raising the IOAS's alignment to PAGE_SIZE; a mapping made unaligned before (alignment 1 without a domain) fails it with EADDRINUSE (iopt_check_iova_alignment)", true },
+	{ C_GET_DEVICE_FD, EADDRINUSE, "DMA-9",
+	  "iommufd: the device's first open attaches its domain to the IOAS, which fails with EADDRINUSE when an earlier mapping covers one of its reserved regions or is unaligned for it (iopt_reserve_iova, iopt_check_iova_alignment)", true },
 	{ C_UNKNOWN_IOCTL, EFAULT, "CONT-10",
 	  "iommufd: ioctl numbers of iommufd's own ABI (';' 0x80 on) reach iommufd_fops_ioctl, which reads a size from the argument first", true },
 };
