@@ -156,6 +156,13 @@ check-mutants: all debug-kernel
 	@tools/mutate --apply-only
 	@tools/mutate -j 1 --subset $(CHECK_MUTANTS)
 
+# A recorded kernel core bug, reproduced in the testbed on the kernel it was
+# measured on, or KERNEL=<another> (tools/repro/run; tools/repro/run --list).
+BUG ?=
+repro: deps all
+	@[ -n "$(BUG)" ] || { echo "make repro BUG=<name>: one of"; tools/repro/run --list; exit 2; }
+	@tools/repro/run $(if $(filter command line,$(origin KERNEL)),--kernel $(KERNEL)) $(BUG)
+
 DURATION ?= 60
 fuzz: deps all
 	@FUZZ_ARGS="--ops 1000000000 --duration $(DURATION) $(FUZZ_OPTS)" \
@@ -231,6 +238,8 @@ check-host: spec all
 	@echo "== host: requirement traceability (citations; coverage by execution comes after the lanes)"
 	@tools/trace
 	@tools/profiles --check
+	@echo "== host: the kernel core bugs' reproducers build (tools/repro)"
+	@tools/repro/run --check
 	@echo "== host: reference driver: W=1, sparse and checkpatch --strict on 6.1 and 6.12"
 	@tools/driver-check
 
