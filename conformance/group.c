@@ -124,25 +124,50 @@ TEST_F(group, device_fd_is_read_write_and_close_on_exec)
 }
 
 /*
+ * @size writable bytes that end where readable memory ends (an inaccessible
+ * page follows them), or NULL; the two pages stay mapped until the test's
+ * process exits.
+ */
+static void *last_readable_bytes(size_t size)
+{
+	long page = sysconf(_SC_PAGESIZE);
+	char *mem;
+
+	mem = mmap(NULL, 2 * page, PROT_READ | PROT_WRITE,
+		   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (mem == MAP_FAILED || mprotect(mem + page, page, PROT_NONE))
+		return NULL;
+	return mem + page - size;
+}
+
+/*
  * The structure ends where readable memory ends: an implementation that
  * read past argsz would fault (EFAULT) instead of answering.
  */
 /* SPEC: COMPAT-8 */
 TEST_F(group, status_reads_nothing_beyond_argsz)
 {
-	long page = sysconf(_SC_PAGESIZE);
-	struct vfio_group_status *status;
-	char *mem;
+	struct vfio_group_status *status = last_readable_bytes(sizeof(*status));
 
-	mem = mmap(NULL, 2 * page, PROT_READ | PROT_WRITE,
-		   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	ASSERT_NE(MAP_FAILED, mem);
-	ASSERT_EQ(0, mprotect(mem + page, page, PROT_NONE));
-	status = (void *)(mem + page - sizeof(*status));
+	ASSERT_NE(NULL, status);
 	status->argsz = sizeof(*status);
 	vt_ioctl_ok(self->group, VFIO_GROUP_GET_STATUS, status);
 	EXPECT_TRUE(!!(status->flags & VFIO_GROUP_FLAGS_VIABLE));
-	munmap(mem, 2 * page);
+}
+
+/*
+ * A short argsz is the last readable word: an implementation that read the
+ * structure's fixed part before it looked at argsz would fault (EFAULT)
+ * where the short argsz must be refused (EINVAL).
+ */
+/* SPEC: COMPAT-8 COMPAT-9 */
+TEST_F(group, status_reads_nothing_beyond_a_short_argsz)
+{
+	__u32 *argsz = last_readable_bytes(sizeof(*argsz));
+
+	ASSERT_NE(NULL, argsz);
+	*argsz = sizeof(*argsz);
+	vt_ioctl_err(EINVAL, self->group, VFIO_GROUP_GET_STATUS, argsz);
 }
 
 /* SPEC: GROUP-20 */
