@@ -38,6 +38,12 @@ KERNEL ?= 6.1
 IOMMU ?= intel
 IMPL ?= reference
 export KERNEL IOMMU IMPL
+# ARCH=arm64 (with IOMMU=smmuv3, which implies it): arm64 testbed lanes,
+# the suite cross-built static for aarch64 in build/arm64/.
+ifeq ($(IOMMU),smmuv3)
+ARCH ?= arm64
+export ARCH
+endif
 
 # The lanes make check runs: kernel-iommu-impl, and -q10 for a lane on
 # bookworm-backports' QEMU 10, whose igb brings MSI-X and 64-bit DMA; -nvme
@@ -68,7 +74,7 @@ KSFT_DIR ?= $(KSRC)/tools/testing/selftests
 endif
 KSFT_DIR ?= $(KSFT_CACHE)
 
-all: conformance-build
+all: conformance-build $(if $(filter arm64,$(ARCH)),conformance-build-arm64)
 
 # .cache is a link to VFIO_GROUPS_CACHE (/var/cache/vfio-groups), shared by
 # every clone on the machine (tools/cache-link).
@@ -88,6 +94,18 @@ harness:
 
 conformance-build: harness build/examples/vfio-example
 	@$(MAKE) -s -C conformance KSFT_DIR=$(KSFT_DIR)
+
+# The suite and the example cross-built for the arm64 lanes (static, for
+# their busybox guest), with Debian's gcc-aarch64-linux-gnu (make deps); the
+# kselftest harness is architecture-independent source.
+ARM64_CC ?= aarch64-linux-gnu-gcc
+conformance-build-arm64: harness build/arm64/examples/vfio-example
+	@$(MAKE) -s -C conformance KSFT_DIR=$(KSFT_DIR) CC=$(ARM64_CC) \
+		OUTPUT=$(CURDIR)/build/arm64/conformance
+
+build/arm64/examples/vfio-example: spec/example/vfio-example.c uapi/vfio_groups.h
+	@mkdir -p $(@D)
+	$(ARM64_CC) -Wall -Wextra -Werror -O2 -static -Iuapi -o $@ $<
 
 # The spec's worked example: the testbed runs it, so it cannot rot.
 # Like the suite and the benchmark it builds against the spec's header.
@@ -208,7 +226,9 @@ lane-%: deps all
 	case $$lane in *-nvme) lane=$${lane%-nvme}; topo=nvme ;; esac; \
 	m=$${lane##*-}; rest=$${lane%-*}; i=$${rest##*-}; k=$${rest%-*}; \
 	echo "== lane $*"; \
-	QEMU=$$qemu KERNEL=$$k IOMMU=$$i IMPL=$$m TOPOLOGY=$$topo SMP=1 \
+	arch=; [ $$i != smmuv3 ] || { arch=ARCH=arm64; \
+		$(MAKE) -s --no-print-directory conformance-build-arm64 || exit 1; }; \
+	env $$arch QEMU=$$qemu KERNEL=$$k IOMMU=$$i IMPL=$$m TOPOLOGY=$$topo SMP=1 \
 		RESULTS=results/$* $(LANE_ENV_$*) tools/testbed || true
 
 # The debug lanes leave out what the other lanes cover and costs minutes
@@ -359,6 +379,7 @@ deps-remove-source:
 .PHONY: all deps conformance-build conformance fuzz check check-host spec install \
 	uninstall harness check-kselftest deps-remove-source \
 	check-testbed-hang check-bench check-lanes check-parallel debug-kernel iommufd-kernel \
+	conformance-build-arm64 \
 	mutants check-mutants check-dpdk \
 	bench bench-build \
 	clean distclean

@@ -16,7 +16,17 @@
 
 #define PAGE		4096ULL
 #define IOVA		0x1000000ULL
+/*
+ * An MSI doorbell address, reserved in every IOMMU domain: on x86 the
+ * interrupt address range 0xfee00000-0xfeefffff; on arm64 the IOMMU
+ * driver's software MSI window 0x8000000-0x80fffff (MSI_IOVA_BASE of
+ * arm-smmu-v3 and arm-smmu), where the ITS doorbell is mapped.
+ */
+#ifdef __aarch64__
+#define MSI_WINDOW	0x8000000ULL
+#else
 #define MSI_WINDOW	0xfee00000ULL
+#endif
 
 FIXTURE(map) {
 	struct vt_pci_dev dev;

@@ -36,8 +36,13 @@
 
 #include "vfio_util.h"
 
-/* Where an engine maps its own memory (descriptor rings) by default. */
-#define VT_ENGINE_IOVA		0x8000000ULL
+/*
+ * Where an engine maps its own memory (descriptor rings) by default: below
+ * 128 MiB, where arm-smmu-v3 (and arm-smmu) reserve IOVA 0x8000000-0x80fffff
+ * for MSI doorbells (IOMMU_RESV_SW_MSI; MAP_DMA there fails with EINVAL),
+ * and within the edu's 28 bits.
+ */
+#define VT_ENGINE_IOVA		0x4000000ULL
 #define VT_ENGINE_IOVA_SIZE	0x100000ULL	/* one engine's window */
 #define VT_SCRATCH_SIZE		4096		/* write and read on copy */
 
