@@ -281,6 +281,24 @@ TEST_F(group, set_iommu_unknown_model_is_refused)
 	vt_ioctl_ok(self->container, VFIO_SET_IOMMU, VFIO_TYPE1v2_IOMMU);
 }
 
+/*
+ * MSIs isolated by the interrupt controller (Arm's GICv3 ITS, beside an
+ * SMMUv3 without interrupt remapping) or by interrupt remapping count as
+ * isolated: SET_IOMMU accepts the group. Skipped where the kernel shows
+ * neither (there CONT-8 may refuse it).
+ */
+/* SPEC: CONT-16 */
+TEST_F(group, set_iommu_accepts_msis_isolated_by_irq_domain)
+{
+	const char *by = vt_msi_isolated_by();
+
+	if (!by)
+		SKIP(return, "no MSI domain that isolates in /proc/interrupts");
+	TH_LOG("MSIs isolated by %s", by);
+	vt_ioctl_ok(self->group, VFIO_GROUP_SET_CONTAINER, &self->container);
+	vt_ioctl_ok(self->container, VFIO_SET_IOMMU, VFIO_TYPE1v2_IOMMU);
+}
+
 /* SPEC: CONT-6 */
 TEST_F(group, set_iommu_twice_is_refused)
 {

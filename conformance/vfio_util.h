@@ -75,6 +75,7 @@ struct vt_handles {
 };
 
 int vt_open_container(void);
+const char *vt_msi_isolated_by(void);
 int vt_open_device(const struct vt_pci_dev *dev, struct vt_handles *h);
 void vt_close_device(struct vt_handles *h);
 int vt_open_group(int group);

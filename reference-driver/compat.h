@@ -11,6 +11,7 @@
 #include <linux/eventfd.h>
 #include <linux/file.h>
 #include <linux/iommu.h>
+#include <linux/irqdomain.h>
 #include <linux/mm.h>
 
 /* eventfd_signal() lost its count argument (6.8). */
@@ -59,12 +60,24 @@ static int vref_dev_intr_remap(struct device *dev, void *unused)
 }
 #endif
 
-/* Whether every device of @group has isolated (remapped) MSIs. */
+/*
+ * Whether every device of @group has isolated MSIs (CONT-16), as the
+ * kernel's type1 decides it: the IOMMU remaps interrupts, or the interrupt
+ * controller isolates MSIs itself (Arm's GICv3 ITS: SMMUv3 has no interrupt
+ * remapping). Since 6.3 iommu_group_has_isolated_msi() asks each device's
+ * MSI domain chain, where either sets IRQ_DOMAIN_FLAG_ISOLATED_MSI. Before,
+ * irq_domain_check_msi_remap() (every MSI domain of the system remaps) or
+ * IOMMU_CAP_INTR_REMAP on every device of the group.
+ */
 static inline bool vref_group_has_isolated_msi(struct iommu_group *group)
 {
 #ifdef VREF_HAVE_ISOLATED_MSI
 	return iommu_group_has_isolated_msi(group);
 #else
+#ifdef VREF_HAVE_MSI_REMAP_CHECK
+	if (irq_domain_check_msi_remap())
+		return true;
+#endif
 	return !iommu_group_for_each_dev(group, NULL, vref_dev_intr_remap);
 #endif
 }
