@@ -14,6 +14,11 @@
 #   vb_restore BDF DRIVER OVERRIDE  back to DRIVER (empty: no driver) with
 #                                   driver_override OVERRIDE (empty: none);
 #                                   true if the device is on DRIVER again
+#   vb_endpoints DIR                the endpoints of IOMMU group directory
+#                                   DIR (.../iommu_groups/N/devices), a path
+#                                   a line: bridges and ports (class 0x0604,
+#                                   0x0609) do not count, as in the kernel's
+#                                   viability rule (vt_is_endpoint())
 #
 # VB_SYS is the sysfs root (default /sys; tools/selftest uses a fake one).
 # The functions' own variables start with _vb_: the caller's stay untouched.
@@ -54,4 +59,13 @@ vb_restore() { # bdf driver override
 			echo "$1" >"${VB_SYS:-/sys}/bus/pci/drivers/$2/bind" 2>/dev/null
 	fi
 	[ "$(vb_driver "$1")" = "$2" ]
+}
+
+vb_endpoints() { # group-devices-dir
+	for _vb_e in "$1"/*; do
+		case $(cat "$_vb_e/class" 2>/dev/null) in
+		0x0604??|0x0609??) ;;
+		*) [ -e "$_vb_e" ] && echo "$_vb_e" ;;
+		esac
+	done
 }
