@@ -186,6 +186,14 @@ TEST_F(group, get_device_fd_without_container_is_refused)
 		     self->dev.bdf);
 }
 
+/* SPEC: GROUP-19 */
+TEST_F(group, get_device_fd_without_iommu_model_is_refused)
+{
+	vt_ioctl_ok(self->group, VFIO_GROUP_SET_CONTAINER, &self->container);
+	vt_ioctl_err(EINVAL, self->group, VFIO_GROUP_GET_DEVICE_FD,
+		     self->dev.bdf);
+}
+
 /* SPEC: GROUP-2 */
 TEST_F(group, reopen_after_close_succeeds)
 {
