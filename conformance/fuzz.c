@@ -179,6 +179,7 @@ static bool iommufd;		/* ... with iommufd's compatibility container */
  */
 static pthread_rwlock_t detach_lock = PTHREAD_RWLOCK_INITIALIZER;
 static bool opt_races;
+static bool opt_hole_repro;
 static bool avoid_detach_race;
 
 /*
@@ -1137,7 +1138,8 @@ static void usage(FILE *f)
 {
 	fprintf(f,
 		"usage: fuzz [--seed S] [--ops N] [--threads T] [--duration SEC]\n"
-		"            [--op-timeout SEC] [--uid U] [--races] [--help]\n"
+		"            [--op-timeout SEC] [--uid U] [--races] [--hole-repro]\n"
+		"            [--help]\n"
 		"Fuzzes the VFIO container, group and device files of the edu devices\n"
 		"bound to a VFIO implementation. Defaults: a random seed, 10000 operations,\n"
 		"4 threads, at most 15 s, 60 s per call. Without arguments they come from\n"
@@ -1147,6 +1149,8 @@ static void usage(FILE *f)
 		"--uid U (default 1000; 0: none) runs the odd-numbered threads as uid and\n"
 		"gid U without capabilities, the first group's node given to U for the\n"
 		"run, and RLIMIT_MEMLOCK at 32 pages (their MAP_DMA hits it).\n"
+		"--hole-repro only replays, single-threaded, how a faulting pointer could\n"
+		"once reach a BAR mapping (an edu DMA of all ones that aborted QEMU).\n"
 		"Exit: 0 clean, 1 unexpected errno or\n"
 		"leak, 2 usage, 3 hang, 4 no device.\n");
 }
@@ -1162,13 +1166,14 @@ static int parse_args(int argc, char **argv)
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "races", no_argument, NULL, 'r' },
 		{ "uid", required_argument, NULL, 'u' },
+		{ "hole-repro", no_argument, NULL, 'H' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	bool seeded = false;
 	int o;
 
-	while ((o = getopt_long(argc, argv, "s:n:t:d:w:vru:h", longopts, NULL)) != -1) {
+	while ((o = getopt_long(argc, argv, "s:n:t:d:w:vru:Hh", longopts, NULL)) != -1) {
 		switch (o) {
 		case 's':
 			opt_seed = strtoull(optarg, NULL, 0);
@@ -1194,6 +1199,9 @@ static int parse_args(int argc, char **argv)
 			break;
 		case 'u':
 			opt_uid = strtoul(optarg, NULL, 0);
+			break;
+		case 'H':
+			opt_hole_repro = true;
 			break;
 		case 'h':
 			usage(stdout);
@@ -1254,6 +1262,61 @@ static int setup_memory(void)
 	if (munmap(hole, PAGE) || mprotect(ro_page, PAGE, PROT_READ))
 		return -1;
 	return 0;
+}
+
+/*
+ * --hole-repro: the sequence that aborted QEMU in the reference driver's
+ * 25-minute run on 6.12-debug (seed 0xb82a5920828b2e3d), made deterministic
+ * and single-threaded. One thread's op_mmap() maps page 0 of BAR0, where
+ * edu's registers are; meanwhile another thread's pread() of BAR0 goes to a
+ * pointer into the page `hole` (pick_ptr()'s P_HOLE), here 32 bytes from
+ * BAR0 + 0x100, where edu has no register and so reads all ones, to
+ * hole + 0x80. If the new mapping took the place of the hole, the read's
+ * copy to user space stores all ones into edu's DMA source, destination,
+ * count and command registers (0x80 to 0x98, 8-byte stores), which starts
+ * a DMA that QEMU 7.2's edu rejects with hw_error(), killing the guest.
+ * The pread must fail with EFAULT and nothing else may happen.
+ */
+static int hole_repro(void)
+{
+	struct vfio_region_info info;
+	struct vt_handles h;
+	char *m;
+	long r;
+	int ret = 1;
+
+	if (vt_open_device(&edus[0], &h)) {
+		printf("# hole-repro: cannot open %s\n", edus[0].bdf);
+		return 2;
+	}
+	if (vt_region_info(h.device, VFIO_PCI_BAR0_REGION_INDEX, &info)) {
+		vt_close_device(&h);
+		return 2;
+	}
+	m = mmap(NULL, PAGE, PROT_READ | PROT_WRITE, MAP_SHARED, h.device,
+		 info.offset);
+	if (m == MAP_FAILED) {
+		printf("# hole-repro: mmap of BAR0: %s\n", strerror(errno));
+		vt_close_device(&h);
+		return 2;
+	}
+	printf("# hole-repro: hole %p, BAR0 page 0 mapped at %p%s\n",
+	       (void *)hole, (void *)m,
+	       m == hole ? ": in the hole" : "");
+	fflush(stdout);
+	r = pread(h.device, hole + 0x80, 32, info.offset + 0x100);
+	printf("# hole-repro: pread(BAR0 + 0x100, 32 bytes) to hole + 0x80: %ld (%s)\n",
+	       r, r < 0 ? strerror(errno) : "stored into the mapping");
+	fflush(stdout);
+	usleep(500 * 1000);	/* edu starts a DMA 100 ms after its command */
+	if (r < 0 && errno == EFAULT)
+		ret = 0;
+	else
+		printf("# FAIL: a pointer meant to fault reached another mapping\n");
+	munmap(m, PAGE);
+	vt_close_device(&h);
+	printf("# hole-repro: %s\n", ret ? "FAILED" : "clean");
+	return ret;
 }
 
 /*
@@ -1332,7 +1395,11 @@ int main(int argc, char **argv)
 	avoid_detach_race = type1 && !opt_races;
 	if (avoid_detach_race)
 		printf("# fuzz: a group's detach is kept apart from container ioctls (Linux 6.1 frees type1's state under them; --races allows it)\n");
-	if (setup_memory() || unpriv_setup())
+	if (setup_memory())
+		return 2;
+	if (opt_hole_repro)
+		return hole_repro();
+	if (unpriv_setup())
 		return 2;
 	pinned0 = vt_pinned_pages();
 	fflush(stdout);
