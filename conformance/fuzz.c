@@ -6,7 +6,7 @@
  * Several threads run random sequences of calls on a shared table of fds
  * (containers, groups, device files): the ioctls of each file, pread,
  * pwrite, mmap and close, valid calls mixed with random argsz, flags,
- * indexes, offsets, sizes, fds and pointers (NULL, unmapped, read-only,
+ * indexes, offsets, sizes, fds and pointers (NULL, inaccessible, read-only,
  * kernel addresses). Ideas from syzkaller; no code from it.
  *
  * - The seed is printed first. Thread t draws every choice from its own
@@ -143,7 +143,7 @@ static int groups[VT_MAX_DEVICES];
 static int ngroups;
 static char *buf;		/* BUF_PAGES of anonymous memory */
 static char *ro_page;		/* a read-only page */
-static char *hole;		/* an unmapped page */
+static char *hole;		/* a page mapped without access */
 static volatile int stop;
 static volatile int failed;
 static time_t deadline;
@@ -276,7 +276,7 @@ static bool one_in(struct tstate *t, unsigned int n)
 enum ptr_kind { P_VALID, P_NULL, P_HOLE, P_RDONLY, P_KERNEL, P_STRADDLE };
 
 static const char *const ptr_names[] = {
-	"valid", "NULL", "unmapped", "read-only", "kernel", "straddling",
+	"valid", "NULL", "no-access", "read-only", "kernel", "straddling",
 };
 
 /* Mostly the valid pointer, now and then a bad one. */
@@ -296,7 +296,7 @@ static void *pick_ptr(struct tstate *t, void *valid, size_t len,
 	case P_KERNEL:
 		return (void *)KERNEL_PTR;
 	case P_STRADDLE:
-		/* Its end runs into the unmapped page after buf. */
+		/* Its end runs into the inaccessible page after buf. */
 		return buf + BUF_PAGES * PAGE - (len > 1 ? len / 2 : 1);
 	default:
 		return valid;
@@ -606,7 +606,7 @@ static void op_map(struct tstate *t)
 	map.vaddr = (uintptr_t)(buf + rn(t, BUF_PAGES - 8) * PAGE);
 	switch (t->chaos ? rn(t, 6) : 5) {
 	case 0:
-		map.vaddr = (uintptr_t)hole, vk = "unmapped";
+		map.vaddr = (uintptr_t)hole, vk = "no-access";
 		break;
 	case 1:
 		map.vaddr = (uintptr_t)ro_page, vk = "read-only";
@@ -715,7 +715,7 @@ static void op_get_device_fd(struct tstate *t)
 		nk = "junk";
 		break;
 	case 2:
-		/* No NUL before the unmapped page. */
+		/* No NUL before the inaccessible page. */
 		p = buf + BUF_PAGES * PAGE - 16;
 		memset(p, 'a', 16);
 		nk = "unterminated";
@@ -1245,9 +1245,15 @@ static char **env_args(int *argc, char **argv)
 
 static int setup_memory(void)
 {
-	/* buf, then an unmapped page (hole), then a read-only page. */
+	/*
+	 * buf, then a page without access (hole), then a read-only page.
+	 * The hole stays mapped: an unmapped page is where the next mmap()
+	 * of one page goes, and a BAR mapped there by one thread turned
+	 * another's pointer meant to fault into stores to the device's
+	 * registers (--hole-repro).
+	 */
 	char *m = mmap(NULL, (BUF_PAGES + 2) * PAGE, PROT_READ | PROT_WRITE,
-		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0), *probe;
 
 	if (m == MAP_FAILED)
 		return -1;
@@ -1259,8 +1265,18 @@ static int setup_memory(void)
 	memset(ro_page, 0, PAGE);
 	ro_page[0] = 32;
 	ro_page[4] = 3;
-	if (munmap(hole, PAGE) || mprotect(ro_page, PAGE, PROT_READ))
+	if (mprotect(hole, PAGE, PROT_NONE) || mprotect(ro_page, PAGE, PROT_READ))
 		return -1;
+	/* No new mapping may take the hole's place. */
+	probe = mmap(NULL, PAGE, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (probe == MAP_FAILED)
+		return -1;
+	munmap(probe, PAGE);
+	if (probe >= buf && probe <= ro_page) {
+		printf("# FAIL: a new mapping of one page went to %p, inside the fuzzer's buffer, hole and read-only page (%p to %p)\n",
+		       (void *)probe, (void *)buf, (void *)(ro_page + PAGE));
+		return -1;
+	}
 	return 0;
 }
 
@@ -1271,11 +1287,12 @@ static int setup_memory(void)
  * edu's registers are; meanwhile another thread's pread() of BAR0 goes to a
  * pointer into the page `hole` (pick_ptr()'s P_HOLE), here 32 bytes from
  * BAR0 + 0x100, where edu has no register and so reads all ones, to
- * hole + 0x80. If the new mapping took the place of the hole, the read's
- * copy to user space stores all ones into edu's DMA source, destination,
- * count and command registers (0x80 to 0x98, 8-byte stores), which starts
- * a DMA that QEMU 7.2's edu rejects with hw_error(), killing the guest.
- * The pread must fail with EFAULT and nothing else may happen.
+ * hole + 0x80. When the hole was an unmapped page, the new mapping took
+ * its place, the read's copy to user space stored all ones into edu's DMA
+ * source, destination, count and command registers (0x80 to 0x98, 8-byte
+ * stores), and edu started a DMA that QEMU 7.2 rejects with hw_error(),
+ * killing the guest. Now the hole stays mapped without access: the pread
+ * must fail with EFAULT and nothing else may happen.
  */
 static int hole_repro(void)
 {
