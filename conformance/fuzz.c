@@ -221,6 +221,8 @@ static const struct deviation {
 	  "iommufd: TYPE1 disables large pages, raising the IOAS's alignment to PAGE_SIZE; a mapping made unaligned before (alignment 1 without a domain) fails it with EADDRINUSE (iopt_check_iova_alignment)", true },
 	{ C_GET_DEVICE_FD, EADDRINUSE, "DMA-9",
 	  "iommufd: the device's first open attaches its domain to the IOAS, which fails with EADDRINUSE when an earlier mapping covers one of its reserved regions or is unaligned for it (iopt_reserve_iova, iopt_check_iova_alignment)", true },
+	{ C_CHECK_EXTENSION, ENODEV, "CONT-2",
+	  "iommufd: CHECK_EXTENSION(VFIO_DMA_CC_IOMMU) looks up the compat IOAS (iommufd_vfio_cc_iommu, get_compat_ioas), which only a group's SET_CONTAINER creates: on a container without one it fails with ENODEV (6.12.95)", true },
 	{ C_UNKNOWN_IOCTL, EFAULT, "CONT-10",
 	  "iommufd: ioctl numbers of iommufd's own ABI (';' 0x80 on) reach iommufd_fops_ioctl, which reads a size from the argument first", true },
 };
